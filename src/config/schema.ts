@@ -1,0 +1,59 @@
+// The one typed configuration schema: env name, type, default, bounds, secret flag. Read only by load.ts.
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface KendConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  logLevel: LogLevel;
+  /** Public base URL used in served @context URLs; defaults to http://host:port. */
+  publicUrl: string;
+  coreContextUrl: string;
+  maxBodyBytes: number;
+  contextFetchTimeoutMs: number;
+  contextMaxBytes: number;
+  contextCacheTtlSeconds: number;
+  contextMaxDepth: number;
+  maxQueryLength: number;
+  maxIdPatternLength: number;
+  maxGeometryVertices: number;
+  defaultPageSize: number;
+  maxPageSize: number;
+  maxBatchSize: number;
+}
+
+type Kind = 'int' | 'string' | 'url' | 'enum';
+
+export interface ConfigField {
+  key: keyof KendConfig;
+  env: string;
+  kind: Kind;
+  default: string | number | ((partial: Partial<KendConfig>) => string);
+  description: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  secret?: boolean;
+}
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const CONFIG_FIELDS: readonly ConfigField[] = [
+  { key: 'port', env: 'KEND_PORT', kind: 'int', default: 1026, min: 0, max: 65535, description: 'HTTP port of the NGSI-LD API (0 = any free port)' },
+  { key: 'host', env: 'KEND_HOST', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP server binds to' },
+  { key: 'databaseUrl', env: 'KEND_DATABASE_URL', kind: 'string', default: 'sqlite:./data/kend.db', description: 'Store: `sqlite:<path>` or `sqlite::memory:`', secret: true },
+  { key: 'logLevel', env: 'KEND_LOG_LEVEL', kind: 'enum', default: 'info', values: LOG_LEVELS, description: 'pino log level' },
+  { key: 'publicUrl', env: 'KEND_PUBLIC_URL', kind: 'url', default: (c) => `http://${c.host ?? '127.0.0.1'}:${c.port ?? 1026}`, description: 'Base URL clients reach Kend at; used in served @context URLs' },
+  { key: 'coreContextUrl', env: 'KEND_CORE_CONTEXT', kind: 'url', default: 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld', description: 'Core @context URL named in responses (always served from the bundled copy)' },
+  { key: 'maxBodyBytes', env: 'KEND_MAX_BODY_BYTES', kind: 'int', default: 1_048_576, min: 1024, max: 1_073_741_824, description: 'Largest request body; larger → 413' },
+  { key: 'contextFetchTimeoutMs', env: 'KEND_CONTEXT_FETCH_TIMEOUT_MS', kind: 'int', default: 5000, min: 1, max: 120_000, description: 'Timeout for downloading a remote @context; exceeded → 504 LdContextNotAvailable' },
+  { key: 'contextMaxBytes', env: 'KEND_CONTEXT_MAX_BYTES', kind: 'int', default: 1_048_576, min: 1024, max: 67_108_864, description: 'Largest remote @context document accepted' },
+  { key: 'contextCacheTtlSeconds', env: 'KEND_CONTEXT_CACHE_TTL_SECONDS', kind: 'int', default: 3600, min: 0, max: 31_536_000, description: 'How long a downloaded @context stays cached' },
+  { key: 'contextMaxDepth', env: 'KEND_CONTEXT_MAX_DEPTH', kind: 'int', default: 8, min: 1, max: 64, description: 'Deepest chain of remote @contexts importing each other' },
+  { key: 'maxQueryLength', env: 'KEND_MAX_Q_LENGTH', kind: 'int', default: 4096, min: 16, max: 1_048_576, description: 'Longest q / scopeQ expression' },
+  { key: 'maxIdPatternLength', env: 'KEND_MAX_IDPATTERN_LENGTH', kind: 'int', default: 1024, min: 16, max: 65_536, description: 'Longest idPattern' },
+  { key: 'maxGeometryVertices', env: 'KEND_MAX_GEOMETRY_VERTICES', kind: 'int', default: 100_000, min: 4, max: 10_000_000, description: 'Most positions in one GeoJSON geometry' },
+  { key: 'defaultPageSize', env: 'KEND_DEFAULT_PAGE_SIZE', kind: 'int', default: 20, min: 1, max: 100_000, description: 'Page size when `limit` is absent' },
+  { key: 'maxPageSize', env: 'KEND_MAX_PAGE_SIZE', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'Largest `limit`; larger → 403 TooManyResults' },
+  { key: 'maxBatchSize', env: 'KEND_MAX_BATCH_SIZE', kind: 'int', default: 1000, min: 1, max: 1_000_000, description: 'Most entities in one batch request; more → 400 BadRequestData' },
+];

@@ -1,0 +1,62 @@
+// The storage port: the few operations services need. Implemented by the SQLite adapter (embedded
+// default) and, later, PostgreSQL; one contract suite (test/contract) proves every implementation.
+import type { Entity } from '../core/model/entity.ts';
+import type { TenantId } from '../core/tenant.ts';
+import type { JsonValue } from '../core/json.ts';
+
+/**
+ * What a write function decides after seeing the current state of one entity. Returning neither `put`
+ * nor `remove` writes nothing. Throwing (e.g. an NgsiError) aborts the transaction: nothing is written.
+ */
+export interface WriteDecision<R> {
+  put?: Entity;
+  remove?: boolean;
+  result: R;
+}
+
+export interface WriteOptions {
+  /** Create the tenant if it does not exist (creating operations, §4.14); otherwise NonexistentTenant. */
+  createTenant: boolean;
+}
+
+export type ContextKind = 'Hosted' | 'Cached' | 'ImplicitlyCreated';
+
+/** One entry of the @context store (§5.13). Cached entries are kept in memory only. */
+export interface StoredContext {
+  localId: string;
+  kind: ContextKind;
+  /** The original URL for Cached entries; for others the serving URL is derived from localId. */
+  url?: string;
+  /** The whole document as stored: `{"@context": ...}`. */
+  document: JsonValue;
+  createdAt: string;
+}
+
+export interface EntityStore {
+  /** True when the tenant exists; the default tenant always exists. */
+  tenantExists(tenant: TenantId): Promise<boolean>;
+  /** Reads one entity; null when absent. */
+  getEntity(tenant: TenantId, id: string): Promise<Entity | null>;
+  /**
+   * Atomic read-modify-write of one entity: `decide` runs inside the transaction with the current state
+   * (null when absent), and its decision is committed durably before the promise resolves. Concurrent
+   * writers of one entity are serialised, so no update is lost. Throws NgsiError NonexistentTenant when
+   * the tenant does not exist and `createTenant` is false.
+   */
+  writeEntity<R>(
+    tenant: TenantId,
+    id: string,
+    decide: (current: Entity | null) => WriteDecision<R>,
+    options: WriteOptions,
+  ): Promise<R>;
+  /** All entities of a tenant in a stable order (id); used by discovery and purge until query plans land. */
+  listEntities(tenant: TenantId): Promise<Entity[]>;
+
+  /** @context store (§5.13): Hosted and ImplicitlyCreated entries persist; global, not per tenant. */
+  putContext(entry: StoredContext): Promise<void>;
+  getContext(localId: string): Promise<StoredContext | null>;
+  listContexts(): Promise<StoredContext[]>;
+  deleteContext(localId: string): Promise<boolean>;
+
+  close(): Promise<void>;
+}
