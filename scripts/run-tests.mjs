@@ -38,7 +38,7 @@ const result = spawnSync(
   ],
   { stdio: 'inherit', env: { ...process.env, KEND_LOG_LEVEL: process.env.KEND_LOG_LEVEL ?? 'silent' } },
 );
-let summary = '';
+let summary;
 try {
   summary = readFileSync(summaryFile, 'utf8').trim();
 } catch {

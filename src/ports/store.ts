@@ -49,7 +49,7 @@ export interface EntityStore {
     decide: (current: Entity | null) => WriteDecision<R>,
     options: WriteOptions,
   ): Promise<R>;
-  /** All entities of a tenant in a stable order (id); used by discovery and purge until query plans land. */
+  /** All entities of a tenant in insertion order (stable across updates); [] for an unknown tenant. */
   listEntities(tenant: TenantId): Promise<Entity[]>;
 
   /** @context store (§5.13): Hosted and ImplicitlyCreated entries persist; global, not per tenant. */

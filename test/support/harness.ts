@@ -1,0 +1,66 @@
+// In-process Kend for API tests: a fresh in-memory (or given) store per instance, requests by inject().
+import { after } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load.ts';
+import { buildKend, type Kend, type KendOverrides } from '../../src/main.ts';
+
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = unknown>(): T;
+}
+
+export interface Client {
+  kend: Kend;
+  request(method: string, url: string, options?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<TestResponse>;
+  get(url: string, headers?: Record<string, string>): Promise<TestResponse>;
+  post(url: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  patch(url: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  put(url: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  del(url: string, headers?: Record<string, string>): Promise<TestResponse>;
+}
+
+export const API = '/ngsi-ld/v1';
+
+/** Starts an in-process Kend (closed after the test file) on an in-memory SQLite store unless env says otherwise. */
+export function startKend(env: Record<string, string> = {}, overrides: KendOverrides = {}): Client {
+  const config = loadConfig({ KEND_DATABASE_URL: 'sqlite::memory:', KEND_LOG_LEVEL: 'silent', ...env });
+  const kend = buildKend(config, { logger: pino({ level: 'silent' }), ...overrides });
+  after(() => kend.close());
+  const request: Client['request'] = async (method, url, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    let payload: string | undefined;
+    if (options.rawBody !== undefined) payload = options.rawBody;
+    else if (options.body !== undefined) payload = JSON.stringify(options.body);
+    if (payload !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['content-type'] = 'application/json';
+    }
+    if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
+    const res = await kend.app.inject({ method: method as 'GET', url: url.startsWith('/') ? url : `${API}/${url}`, headers, payload });
+    return {
+      status: res.statusCode,
+      headers: res.headers as Record<string, string | string[] | undefined>,
+      body: res.body,
+      json<T>() {
+        return JSON.parse(res.body) as T;
+      },
+    };
+  };
+  return {
+    kend,
+    request,
+    get: (url, headers) => request('GET', url, { headers }),
+    post: (url, body, headers) => request('POST', url, { body, headers }),
+    patch: (url, body, headers) => request('PATCH', url, { body, headers }),
+    put: (url, body, headers) => request('PUT', url, { body, headers }),
+    del: (url, headers) => request('DELETE', url, { headers }),
+  };
+}
+
+export const ERR = 'https://uri.etsi.org/ngsi-ld/errors/';
+
+/** Asserts a ProblemDetails response of the given status and NGSI-LD type; returns the body. */
+export function problem(res: TestResponse): { type: string; title: string; detail: string; status: number } {
+  return res.json();
+}
