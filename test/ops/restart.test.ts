@@ -26,6 +26,13 @@ describe('Kend process', () => {
       });
       assert.equal(created.status, 201);
       const before = await (await fetch(`${first.baseUrl}/ngsi-ld/v1/entities/${entity.id}?options=sysAttrs`)).text();
+      const hosted = await fetch(`${first.baseUrl}/ngsi-ld/v1/jsonldContexts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ '@context': { moisture: 'https://agri.example/moisture' } }),
+      });
+      assert.equal(hosted.status, 201);
+      const hostedPath = hosted.headers.get('location')!;
       assert.equal(await first.stop('SIGTERM'), 0, 'SIGTERM ends the process cleanly');
 
       const second = await startKendProcess(env);
@@ -35,6 +42,9 @@ describe('Kend process', () => {
         assert.equal(await after.text(), before);
         const plain = await (await fetch(`${second.baseUrl}/ngsi-ld/v1/entities/${entity.id}`)).json();
         assert.deepEqual(plain, entity);
+        const ctx = await fetch(`${second.baseUrl}${hostedPath}`);
+        assert.equal(ctx.status, 200, 'a Hosted @context survives the restart');
+        assert.deepEqual(await ctx.json(), { '@context': { moisture: 'https://agri.example/moisture' } });
       } finally {
         assert.equal(await second.stop('SIGTERM'), 0);
       }

@@ -57,7 +57,8 @@ function mergeAttrMap(target: AttrMap, drafts: DraftMap, ctx: MergeCtx, prefix: 
       } else if (i < 0) {
         instances.push(materialize(d, ctx.now, label));
       } else {
-        instances[i] = d.simplified === true ? mergeSimplified(instances[i], d, ctx, label) : mergeInstance(instances[i], d, ctx, label);
+        const eff = d.asPatch ?? d;
+        instances[i] = eff.simplified === true ? mergeSimplified(instances[i], eff, ctx, label) : mergeInstance(instances[i], eff, ctx, label);
       }
     }
     if (instances.length > 0) target[fqn] = instances;

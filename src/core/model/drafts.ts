@@ -32,6 +32,11 @@ export interface AttrDraft extends InstanceMembers {
   unset?: string[];
   /** Sub-attributes, by FQN. */
   attrs?: DraftMap;
+  /**
+   * Merge only: an untyped object without value member is a Property value when the attribute is new, and
+   * this patch (its keys read as sub-attributes) when the instance exists.
+   */
+  asPatch?: AttrDraft;
 }
 
 /** Attribute FQN → drafts (at most one per datasetId; the default instance has no datasetId). */

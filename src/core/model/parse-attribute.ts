@@ -6,7 +6,10 @@
 // any other `type` ambiguous (400); an object without `type` takes its kind from its value member; an
 // object with neither is a Property value — except that an object carrying only instance metadata
 // (`observedAt`, `unitCode`, `datasetId`, ...) is a patch in merge and 400 elsewhere (decision: such a
-// payload is far more likely a forgotten `value` than a Property whose value has those keys).
+// payload is far more likely a forgotten `value` than a Property whose value has those keys). In merge,
+// an untyped object without value member is a patch of the existing instance (its keys sub-attributes,
+// as RFC 7396 over the normalized form implies) and a concise Property value when nothing exists yet.
+import { NgsiError } from '../errors.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 import { isJsonObject } from '../json.ts';
 import type { TermMap } from '../jsonld/term-map.ts';
@@ -150,9 +153,31 @@ export function parseInstanceObject(fqn: string, obj: JsonObject, ctx: AttrParse
     if (patches(ctx.mode)) return parseMembers(fqn, obj, undefined, false, ctx, label);
     fail(label, 'has no value member (value, object, languageMap, vocab, json, valueList or objectList)');
   }
+  if (ctx.mode === 'merge') {
+    // RFC 7396 over the normalized entity: for an existing instance the keys are sub-attributes; for a new
+    // one the object is a concise Property value. Keep both readings when both are valid.
+    if (GEO_ATTRIBUTE_IRIS.has(fqn)) return parseMembers(fqn, obj, undefined, false, ctx, label);
+    const asPatch = parseOrUndefined(() => parseMembers(fqn, obj, undefined, false, ctx, label));
+    const draft = objectValue(fqn, obj, ctx, label);
+    if (asPatch !== undefined) draft.asPatch = asPatch;
+    return draft;
+  }
+  return objectValue(fqn, obj, ctx, label);
+}
+
+function objectValue(fqn: string, obj: JsonObject, ctx: AttrParseContext, label: string): AttrDraft {
   if (GEO_ATTRIBUTE_IRIS.has(fqn)) fail(label, 'must be a GeoProperty');
   checkJsonContent(obj, { nullInObjects: ctx.mode === 'merge', refuseContext: true }, label, 'value');
   return { type: 'Property', typed: false, value: structuredClone(obj), bare: structuredClone(obj) };
+}
+
+function parseOrUndefined(fn: () => AttrDraft): AttrDraft | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof NgsiError) return undefined;
+    throw e;
+  }
 }
 
 /** The kind implied by the value member of an untyped object, or undefined when it has none. */
