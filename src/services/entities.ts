@@ -4,6 +4,7 @@ import { alreadyExists, badRequestData, notFound } from '../core/errors.ts';
 import type { JsonObject } from '../core/json.ts';
 import type { TermMap } from '../core/jsonld/term-map.ts';
 import type { Entity } from '../core/model/entity.ts';
+import { compareDateTime } from '../core/datetime.ts';
 import {
   applyAppend,
   applyDeleteAttr,
@@ -18,6 +19,7 @@ import {
   parseFragment,
   parsePartialAttr,
   parseReplaceAttr,
+  SCOPE_IRI,
   type ModelLimits,
   type UpdateResult,
 } from '../core/model/write-ops.ts';
@@ -38,10 +40,10 @@ export interface EntityTarget {
   type?: TypeExpr;
 }
 
-const SCOPE_IRI = 'https://uri.etsi.org/ngsi-ld/scope';
 
+/** Transient entities (§4.22) vanish once expiresAt has passed. */
 function isLive(entity: Entity, nowIso: string): boolean {
-  return entity.expiresAt === undefined || entity.expiresAt > nowIso;
+  return entity.expiresAt === undefined || compareDateTime(entity.expiresAt, nowIso) > 0;
 }
 
 export function createEntityService(deps: EntityServiceDeps) {

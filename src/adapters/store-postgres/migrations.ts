@@ -1,0 +1,131 @@
+// Versioned PostgreSQL schema migrations, applied at start under an advisory lock (schema_migrations table).
+import type { Pool } from 'pg';
+
+export interface Migration {
+  /** 1, 2, 3… without gaps; recorded in schema_migrations once applied. */
+  version: number;
+  description: string;
+  /** SQL script (several statements, no parameters); never edited once released (add a migration instead). */
+  sql: string;
+}
+
+/**
+ * The advisory lock every Kend node takes (transaction-scoped) before migrating: 'kend' in ASCII. Advisory
+ * locks are per database, so nodes sharing one database serialise here and other databases are unaffected.
+ */
+export const MIGRATION_LOCK_KEY = 0x6b656e64;
+
+/**
+ * Schema notes (mirrors the SQLite store; see docs/adr/0002-postgres-tenancy.md):
+ * - Every table carries `tenant`; tenant names are data (bound parameters), never identifiers.
+ * - Keys use COLLATE "C": byte-wise equality and code-point order, the same as SQLite's BINARY, and cheaper
+ *   index comparisons than a linguistic collation.
+ * - `doc` is `json`, not `jsonb`: json keeps the document text exactly as written (member order, number
+ *   spelling, duplicate keys) and accepts the escape `\u0000`, which jsonb rejects. Reads parse that text,
+ *   so an entity round-trips exactly as with SQLite. Indexed queries get their own columns/tables later.
+ * - `seq` is an identity kept when an entity is replaced: the stable listing order and a pagination cursor.
+ * - Timestamps are timestamptz (queryable); the exact strings live in the documents.
+ * - `CREATE EXTENSION IF NOT EXISTS postgis` needs a superuser only the first time; an operator may create
+ *   the extension beforehand and run Kend as an unprivileged owner of the database.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'PostGIS, tenants, entities, entity types, @context store',
+    sql: `
+      CREATE EXTENSION IF NOT EXISTS postgis;
+
+      CREATE TABLE tenants (
+        name text COLLATE "C" NOT NULL PRIMARY KEY,
+        created_at timestamptz NOT NULL
+      );
+
+      -- The default tenant always exists.
+      INSERT INTO tenants (name, created_at) VALUES ('', '1970-01-01T00:00:00Z');
+
+      CREATE TABLE entities (
+        tenant text COLLATE "C" NOT NULL REFERENCES tenants (name) ON DELETE CASCADE,
+        id text COLLATE "C" NOT NULL,
+        types jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        modified_at timestamptz NOT NULL,
+        doc json NOT NULL,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        CONSTRAINT entities_pkey PRIMARY KEY (tenant, id)
+      );
+
+      CREATE UNIQUE INDEX entities_tenant_seq ON entities (tenant, seq);
+
+      CREATE TABLE entity_types (
+        tenant text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        type text COLLATE "C" NOT NULL,
+        PRIMARY KEY (tenant, id, type),
+        FOREIGN KEY (tenant, id) REFERENCES entities (tenant, id) ON DELETE CASCADE
+      );
+
+      CREATE INDEX entity_types_tenant_type ON entity_types (tenant, type);
+
+      CREATE TABLE contexts (
+        local_id text COLLATE "C" NOT NULL PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('Hosted', 'Cached', 'ImplicitlyCreated')),
+        url text,
+        document json NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+    `,
+  },
+];
+
+/** The schema version this build writes and expects. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+const CREATE_MIGRATIONS_TABLE = `
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer NOT NULL PRIMARY KEY,
+    description text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`;
+
+/**
+ * Brings the database to the latest version in one transaction holding pg_advisory_xact_lock: a second
+ * node starting at the same time waits, then finds the work done. DDL is transactional in PostgreSQL, so
+ * a failing migration leaves the database as it was. Refuses a database written by a newer build.
+ * Returns the schema version.
+ */
+export async function applyMigrations(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`Migration versions must be 1..n in order; found ${m.version} at ${i}`);
+  });
+  const latest = migrations.length;
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    await client.query(CREATE_MIGRATIONS_TABLE);
+    const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+    const current = rows[0]?.version ?? 0;
+    if (current > latest) {
+      throw new Error(
+        `Database schema version ${current} is newer than this build supports (${latest}); refusing to open`,
+      );
+    }
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+    }
+    await client.query('COMMIT');
+    return latest;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackErr) {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
