@@ -10,6 +10,8 @@ import type { KendConfig } from './config/schema.ts';
 import { createApp } from './http/app.ts';
 import { contextRoutes } from './http/routes/contexts.ts';
 import { entityRoutes } from './http/routes/entities.ts';
+import { batchRoutes } from './http/routes/batch.ts';
+import { createBatchService } from './services/batch.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { EntityStore } from './ports/store.ts';
 import type { DocumentFetcher } from './ports/context-loader.ts';
@@ -47,10 +49,17 @@ export function buildKend(config: Readonly<KendConfig>, overrides: KendOverrides
   const contexts = createContextResolver({ store, fetcher: overrides.fetcher ?? createHttpDocumentFetcher(), clock, config });
   const tenants = createTenantRegistry(store);
   const entities = createEntityService({ store, clock, limits: { maxGeometryVertices: config.maxGeometryVertices } });
+  const batch = createBatchService({
+    store,
+    clock,
+    limits: { maxGeometryVertices: config.maxGeometryVertices },
+    maxBatchSize: config.maxBatchSize,
+    resolveContext: (c) => contexts.resolve(c),
+  });
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    routes: [entityRoutes(entities), contextRoutes(contexts)],
+    routes: [entityRoutes(entities), batchRoutes(batch), contextRoutes(contexts)],
     deps: {
       resolveContext: (c) => contexts.resolve(c),
       ensureContextUrl: (rc) => contexts.ensureUrl(rc),

@@ -3,6 +3,7 @@
 import type { Entity } from '../core/model/entity.ts';
 import type { TenantId } from '../core/tenant.ts';
 import type { JsonValue } from '../core/json.ts';
+import type { NgsiError } from '../core/errors.ts';
 
 /**
  * What a write function decides after seeing the current state of one entity. Returning neither `put`
@@ -13,6 +14,13 @@ export interface WriteDecision<R> {
   remove?: boolean;
   result: R;
 }
+
+export interface BatchItem<R> {
+  id: string;
+  decide: (current: Entity | null) => WriteDecision<R>;
+}
+
+export type BatchOutcome<R> = { ok: true; result: R } | { ok: false; error: NgsiError };
 
 export interface WriteOptions {
   /** Create the tenant if it does not exist (creating operations, §4.14); otherwise NonexistentTenant. */
@@ -49,6 +57,14 @@ export interface EntityStore {
     decide: (current: Entity | null) => WriteDecision<R>,
     options: WriteOptions,
   ): Promise<R>;
+  /**
+   * Several read-modify-writes in one transaction (batch operations, §5.6.7–5.6.10): items run in order and
+   * each sees the writes of the items before it (the same id may appear twice). An NgsiError thrown by one
+   * item's `decide` fails only that item (nothing of it is written); any other error aborts the whole
+   * batch. One commit — one fsync — for the batch. Tenant rules as in writeEntity; the tenant is created
+   * only when some item puts an entity.
+   */
+  writeEntities<R>(tenant: TenantId, items: readonly BatchItem<R>[], options: WriteOptions): Promise<BatchOutcome<R>[]>;
   /** All entities of a tenant in insertion order (stable across updates); [] for an unknown tenant. */
   listEntities(tenant: TenantId): Promise<Entity[]>;
 

@@ -264,5 +264,52 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       assert.equal(await store.getContext('ctx-1'), null);
       assert.deepStrictEqual(await store.listContexts(), [implicit]);
     });
+
+    it('writes a batch in order: later items see earlier ones, a refused item writes nothing', async () => {
+      const outcomes = await store.writeEntities(
+        tA,
+        [
+          { id: 'urn:b:1', decide: (cur) => ({ put: entity('urn:b:1', { [NAME]: [prop('first')] }), result: cur === null }) },
+          { id: 'urn:b:1', decide: (cur) => ({ put: entity('urn:b:1', { ...cur!.attrs, x: [prop(2)] }), result: cur !== null }) },
+          {
+            id: 'urn:b:2',
+            decide: () => {
+              throw new NgsiError('BadRequestData', 'refused');
+            },
+          },
+          { id: 'urn:b:3', decide: () => ({ put: entity('urn:b:3'), result: true }) },
+        ],
+        CREATE,
+      );
+      assert.deepStrictEqual(outcomes.map((o) => o.ok), [true, true, false, true]);
+      assert.deepStrictEqual(outcomes.map((o) => (o.ok ? o.result : o.error.kind)), [true, true, 'BadRequestData', true]);
+      assert.deepStrictEqual(Object.keys((await store.getEntity(tA, 'urn:b:1'))!.attrs).sort(), [NAME, 'x'].sort());
+      assert.equal(await store.getEntity(tA, 'urn:b:2'), null);
+      assert.notEqual(await store.getEntity(tA, 'urn:b:3'), null);
+      assert.equal(await store.tenantExists(tA), true);
+    });
+
+    it('a batch whose items all fail creates no tenant; an unexpected error aborts the whole batch', async () => {
+      const refused = await store.writeEntities(
+        tB,
+        [{ id: 'urn:b:9', decide: () => { throw new NgsiError('AlreadyExists', 'no'); } }],
+        CREATE,
+      );
+      assert.equal(refused[0]!.ok, false);
+      assert.equal(await store.tenantExists(tB), false);
+      await assert.rejects(
+        store.writeEntities(
+          tA,
+          [
+            { id: 'urn:b:10', decide: () => putDecision(entity('urn:b:10')) },
+            { id: 'urn:b:11', decide: () => { throw new Error('boom'); } },
+          ],
+          CREATE,
+        ),
+        /boom/,
+      );
+      assert.equal(await store.getEntity(tA, 'urn:b:10'), null);
+      await assert.rejects(store.writeEntities(tB, [{ id: 'urn:b:12', decide: () => putDecision(entity('urn:b:12')) }], NO_CREATE), isNgsiError('NonexistentTenant'));
+    });
   });
 }

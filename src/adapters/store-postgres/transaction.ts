@@ -43,7 +43,7 @@ export async function inTransaction<R>(pool: Pool, work: (client: PoolClient) =>
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
-    let reason: RetryReason | null = null;
+    let reason: RetryReason | null;
     try {
       await client.query('BEGIN');
       const result = await work(client);

@@ -5,7 +5,7 @@ import { DEFAULT_TENANT, type TenantId } from '../../core/tenant.ts';
 import { NgsiError } from '../../core/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
-import type { ContextKind, EntityStore, StoredContext, WriteDecision, WriteOptions } from '../../ports/store.ts';
+import type { BatchItem, BatchOutcome, ContextKind, EntityStore, StoredContext, WriteDecision, WriteOptions } from '../../ports/store.ts';
 import { openDatabase } from './database.ts';
 
 export interface SqliteStoreOptions {
@@ -102,16 +102,39 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
     for (const type of entity.types) stmt.insertType.run(tenant, entity.id, type);
   }
 
+  function assertTenant(tenant: TenantId, writeOptions: WriteOptions): boolean {
+    const tenantKnown = tenantExistsSync(tenant);
+    if (!tenantKnown && !writeOptions.createTenant) {
+      throw new NgsiError('NonexistentTenant', `Tenant '${tenant}' does not exist`);
+    }
+    return tenantKnown;
+  }
+
   function writeSync<R>(
     tenant: TenantId,
     id: string,
     decide: (current: Entity | null) => WriteDecision<R>,
     writeOptions: WriteOptions,
   ): R {
-    const tenantKnown = tenantExistsSync(tenant);
-    if (!tenantKnown && !writeOptions.createTenant) {
-      throw new NgsiError('NonexistentTenant', `Tenant '${tenant}' does not exist`);
-    }
+    return applyOne(tenant, id, decide, assertTenant(tenant, writeOptions));
+  }
+
+  function batchSync<R>(tenant: TenantId, items: readonly BatchItem<R>[], writeOptions: WriteOptions): BatchOutcome<R>[] {
+    let tenantKnown = assertTenant(tenant, writeOptions);
+    return items.map((item): BatchOutcome<R> => {
+      try {
+        const result = applyOne(tenant, item.id, item.decide, tenantKnown);
+        tenantKnown = tenantExistsSync(tenant);
+        return { ok: true, result };
+      } catch (error) {
+        // decide() is pure and runs before any write of its item, so a refused item left nothing behind.
+        if (error instanceof NgsiError) return { ok: false, error };
+        throw error;
+      }
+    });
+  }
+
+  function applyOne<R>(tenant: TenantId, id: string, decide: (current: Entity | null) => WriteDecision<R>, tenantKnown: boolean): R {
     const row = stmt.getEntity.get(tenant, id);
     const current = row === undefined ? null : parseEntity(row);
     const decision = decide(current);
@@ -134,6 +157,7 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
   // One transaction wrapper, reused: `.immediate()` takes the write lock at BEGIN, so the read of the
   // current state and the write are one atomic step even against another process on the same file.
   const writeTx = db.transaction(writeSync);
+  const batchTx = db.transaction(batchSync);
 
   return {
     async tenantExists(tenant) {
@@ -152,6 +176,10 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
       writeOptions: WriteOptions,
     ): Promise<R> {
       return writeTx.immediate(tenant, id, decide, writeOptions) as R;
+    },
+
+    async writeEntities<R>(tenant: TenantId, items: readonly BatchItem<R>[], writeOptions: WriteOptions): Promise<BatchOutcome<R>[]> {
+      return batchTx.immediate(tenant, items, writeOptions) as BatchOutcome<R>[];
     },
 
     async listEntities(tenant) {
