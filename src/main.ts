@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { createHttpDocumentFetcher } from './adapters/context-fetch-http.ts';
 import { createSqliteStore } from './adapters/store-sqlite/sqlite-store.ts';
+import { createPostgresStore } from './adapters/store-postgres/postgres-store.ts';
 import { ConfigError, loadConfig, printableConfig } from './config/load.ts';
 import type { KendConfig } from './config/schema.ts';
 import { createApp } from './http/app.ts';
@@ -32,20 +33,20 @@ export interface KendOverrides {
   fetcher?: DocumentFetcher;
 }
 
-function openStore(databaseUrl: string): EntityStore {
-  const m = /^sqlite:(.*)$/.exec(databaseUrl);
+async function openStore(config: Readonly<KendConfig>, clock: Clock): Promise<EntityStore> {
+  const m = /^sqlite:(.*)$/.exec(config.databaseUrl);
   if (m) {
     const path = m[1] === ':memory:' ? ':memory:' : resolve(m[1]!);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    return createSqliteStore({ path });
+    return createSqliteStore({ path, clock });
   }
-  throw new ConfigError('KEND_DATABASE_URL', 'the PostgreSQL store is not available in this build');
+  return createPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, clock });
 }
 
-export function buildKend(config: Readonly<KendConfig>, overrides: KendOverrides = {}): Kend {
+export async function buildKend(config: Readonly<KendConfig>, overrides: KendOverrides = {}): Promise<Kend> {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
-  const store = openStore(config.databaseUrl);
+  const store = await openStore(config, clock);
   const contexts = createContextResolver({ store, fetcher: overrides.fetcher ?? createHttpDocumentFetcher(), clock, config });
   const tenants = createTenantRegistry(store);
   const entities = createEntityService({ store, clock, limits: { maxGeometryVertices: config.maxGeometryVertices } });
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(printableConfig(config), null, 2)}\n`);
     return;
   }
-  const kend = buildKend(config);
+  const kend = await buildKend(config);
   const address = await kend.app.listen({ port: config.port, host: config.host });
   kend.app.log.info({ address, database: printableConfig(config).KEND_DATABASE_URL }, `Kend NGSI-LD API at ${address}/ngsi-ld/v1`);
   let stopping = false;

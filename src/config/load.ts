@@ -47,7 +47,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ke
   }
   const config = out as unknown as KendConfig;
   if (!/^sqlite:/.test(config.databaseUrl) && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
-    throw new ConfigError('KEND_DATABASE_URL', 'must start with sqlite: (e.g. sqlite:./data/kend.db or sqlite::memory:)');
+    throw new ConfigError('KEND_DATABASE_URL', 'must be sqlite:<path>, sqlite::memory: or postgres://… (postgresql://…)');
   }
   if (config.defaultPageSize > config.maxPageSize) {
     throw new ConfigError('KEND_DEFAULT_PAGE_SIZE', `must not exceed KEND_MAX_PAGE_SIZE (${config.maxPageSize})`);

@@ -5,6 +5,7 @@ export interface KendConfig {
   port: number;
   host: string;
   databaseUrl: string;
+  databasePoolSize: number;
   logLevel: LogLevel;
   /** Public base URL used in served @context URLs; defaults to http://host:port. */
   publicUrl: string;
@@ -41,7 +42,8 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 export const CONFIG_FIELDS: readonly ConfigField[] = [
   { key: 'port', env: 'KEND_PORT', kind: 'int', default: 1026, min: 0, max: 65535, description: 'HTTP port of the NGSI-LD API (0 = any free port)' },
   { key: 'host', env: 'KEND_HOST', kind: 'string', default: '127.0.0.1', description: 'Address the HTTP server binds to' },
-  { key: 'databaseUrl', env: 'KEND_DATABASE_URL', kind: 'string', default: 'sqlite:./data/kend.db', description: 'Store: `sqlite:<path>` or `sqlite::memory:`', secret: true },
+  { key: 'databaseUrl', env: 'KEND_DATABASE_URL', kind: 'string', default: 'sqlite:./data/kend.db', description: 'Store: `sqlite:<path>`, `sqlite::memory:` or `postgres://user:password@host:5432/db`', secret: true },
+  { key: 'databasePoolSize', env: 'KEND_DATABASE_POOL_SIZE', kind: 'int', default: 10, min: 1, max: 1000, description: 'PostgreSQL connection pool size' },
   { key: 'logLevel', env: 'KEND_LOG_LEVEL', kind: 'enum', default: 'info', values: LOG_LEVELS, description: 'pino log level' },
   { key: 'publicUrl', env: 'KEND_PUBLIC_URL', kind: 'url', default: (c) => `http://${c.host ?? '127.0.0.1'}:${c.port ?? 1026}`, description: 'Base URL clients reach Kend at; used in served @context URLs' },
   { key: 'coreContextUrl', env: 'KEND_CORE_CONTEXT', kind: 'url', default: 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld', description: 'Core @context URL named in responses (always served from the bundled copy)' },

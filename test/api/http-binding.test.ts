@@ -8,7 +8,7 @@ const kend = startKend({ KEND_MAX_BODY_BYTES: '2048' });
 
 describe('HTTP binding', () => {
   test('a POST without Content-Length (chunked upload) answers a bare 411', async () => {
-    const address = await kend.kend.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = await (await kend.instance()).app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = new URL(address);
     const raw = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
@@ -46,7 +46,7 @@ describe('HTTP binding', () => {
   });
 
   test('a body without Content-Type is read as JSON', async () => {
-    const res = await kend.kend.app.inject({ method: 'POST', url: '/ngsi-ld/v1/entities', payload: '{"id":"urn:ngsi-ld:T:noct","type":"T"}' });
+    const res = await (await kend.instance()).app.inject({ method: 'POST', url: '/ngsi-ld/v1/entities', payload: '{"id":"urn:ngsi-ld:T:noct","type":"T"}' });
     assert.equal(res.statusCode, 201, res.body);
   });
 

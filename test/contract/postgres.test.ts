@@ -213,6 +213,24 @@ if (!availability.ok) {
         assert.deepStrictEqual((await a.listEntities(DEFAULT_TENANT)).map((e) => e.id).sort(), [...ids].sort());
       });
 
+      it('batches touching the same ids in opposite orders on two nodes neither deadlock nor lose updates', async () => {
+        await reset();
+        const [a, b] = [await open(), await open()];
+        const ids = Array.from({ length: 10 }, (_, i) => `urn:x:batch:${i}`);
+        await a.writeEntities(DEFAULT_TENANT, ids.map((id) => ({ id, decide: () => ({ put: entity(id), result: null }) })), NO_CREATE);
+        const append = (tag: string, round: number) => (cur: Entity | null) => {
+          if (cur === null) throw new Error('missing');
+          const attr = { type: 'Property' as const, value: round, createdAt: T0, modifiedAt: T0 };
+          return { put: { ...cur, attrs: { ...cur.attrs, [`urn:${tag}:${round}`]: [attr] } }, result: round };
+        };
+        const rounds = Array.from({ length: 10 }, (_, round) => [
+          a.writeEntities(DEFAULT_TENANT, ids.map((id) => ({ id, decide: append('a', round) })), NO_CREATE),
+          b.writeEntities(DEFAULT_TENANT, [...ids].reverse().map((id) => ({ id, decide: append('b', round) })), NO_CREATE),
+        ]).flat();
+        for (const outcomes of await Promise.all(rounds)) assert.ok(outcomes.every((o) => o.ok));
+        for (const e of await a.listEntities(DEFAULT_TENANT)) assert.equal(Object.keys(e.attrs).length, 20, e.id);
+      });
+
       it('keeps tenants apart in every table, even for a hostile tenant name that skipped validation', async () => {
         await reset();
         const store = await open();

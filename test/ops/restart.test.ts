@@ -1,16 +1,19 @@
 // Operational tests on the real process: durability across restart, SIGTERM shutdown, invalid configuration.
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runKendToExit, startKendProcess } from '../support/process.ts';
+import { TEST_STORE, testDatabaseUrl } from '../support/harness.ts';
 
 describe('Kend process', () => {
   test('an entity written before a stop is read back identical after a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kend-restart-'));
     try {
-      const env = { KEND_DATABASE_URL: `sqlite:${join(dir, 'nested', 'kend.db')}` };
+      const db = TEST_STORE === 'postgres' ? await testDatabaseUrl() : { url: `sqlite:${join(dir, 'nested', 'kend.db')}`, drop: async () => {} };
+      after(() => db.drop());
+      const env = { KEND_DATABASE_URL: db.url };
       const entity = {
         id: 'urn:ngsi-ld:SoilSensor:parcel7',
         type: 'SoilSensor',

@@ -3,6 +3,18 @@ import { after } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildKend, type Kend, type KendOverrides } from '../../src/main.ts';
+import { createTestDatabase, postgresAvailable } from './postgres.ts';
+
+/** Which store the API suites run on in this process: the runner sets KEND_TEST_STORE for its second pass. */
+export const TEST_STORE = process.env.KEND_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A database URL for one Kend under test, and how to drop it afterwards. */
+export async function testDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (TEST_STORE === 'sqlite') return { url: 'sqlite::memory:', drop: async () => {} };
+  const pg = await postgresAvailable();
+  if (!pg.ok) throw new Error(`KEND_TEST_STORE=postgres but ${pg.reason}`);
+  return createTestDatabase(pg.baseUrl);
+}
 
 export interface TestResponse {
   status: number;
@@ -12,7 +24,8 @@ export interface TestResponse {
 }
 
 export interface Client {
-  kend: Kend;
+  /** The running Kend (its store is opened asynchronously). */
+  instance(): Promise<Kend>;
   request(method: string, url: string, options?: { body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<TestResponse>;
   get(url: string, headers?: Record<string, string>): Promise<TestResponse>;
   post(url: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
@@ -23,12 +36,24 @@ export interface Client {
 
 export const API = '/ngsi-ld/v1';
 
-/** Starts an in-process Kend (closed after the test file) on an in-memory SQLite store unless env says otherwise. */
+/**
+ * Starts an in-process Kend, closed after the test file. The store is an in-memory SQLite database, or —
+ * when KEND_TEST_STORE=postgres (the test runner's second pass) — a fresh PostgreSQL database.
+ */
 export function startKend(env: Record<string, string> = {}, overrides: KendOverrides = {}): Client {
-  const config = loadConfig({ KEND_DATABASE_URL: 'sqlite::memory:', KEND_LOG_LEVEL: 'silent', ...env });
-  const kend = buildKend(config, { logger: pino({ level: 'silent' }), ...overrides });
-  after(() => kend.close());
+  const ready = (async () => {
+    const db = await testDatabaseUrl();
+    const config = loadConfig({ KEND_DATABASE_URL: db.url, KEND_LOG_LEVEL: 'silent', ...env });
+    const kend = await buildKend(config, { logger: pino({ level: 'silent' }), ...overrides });
+    return { kend, drop: db.drop };
+  })();
+  after(async () => {
+    const { kend, drop } = await ready;
+    await kend.close();
+    await drop();
+  });
   const request: Client['request'] = async (method, url, options = {}) => {
+    const { kend } = await ready;
     const headers: Record<string, string> = { ...options.headers };
     let payload: string | undefined;
     if (options.rawBody !== undefined) payload = options.rawBody;
@@ -48,7 +73,7 @@ export function startKend(env: Record<string, string> = {}, overrides: KendOverr
     };
   };
   return {
-    kend,
+    instance: async () => (await ready).kend,
     request,
     get: (url, headers) => request('GET', url, { headers }),
     post: (url, body, headers) => request('POST', url, { body, headers }),

@@ -147,7 +147,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     writeOptions: WriteOptions,
   ): Promise<BatchOutcome<R>[]> {
     let tenantKnown =
-      tenant === DEFAULT_TENANT || (await client.query(sql.tenantExists([tenant]))).rowCount !== 0;
+      tenant === DEFAULT_TENANT || ((await client.query(sql.tenantExists([tenant]))).rowCount ?? 0) > 0;
     if (!tenantKnown && !writeOptions.createTenant) throw nonexistentTenant(tenant);
     // The document text of every id of the batch as this transaction sees it (null: absent).
     const docs = new Map<string, string | null>(items.map((item) => [item.id, null]));
@@ -181,7 +181,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return {
     async tenantExists(tenant) {
       if (tenant === DEFAULT_TENANT) return true;
-      return (await pool.query(sql.tenantExists([tenant]))).rowCount !== 0;
+      return ((await pool.query(sql.tenantExists([tenant]))).rowCount ?? 0) > 0;
     },
 
     async getEntity(tenant, id) {

@@ -26,6 +26,8 @@ export interface QParseOptions {
 const DEFAULT_MAX_DEPTH = 32;
 /** JSON number grammar, leading zeros tolerated (`007` is 7, not a URI). */
 const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+// A `,` always separates list items here, so a DateTime fraction needs `.` (`…T10:00:00.5Z`), unlike the
+// entity payload grammar that also accepts `,`.
 const NAME_CHAR = /[\p{L}\p{N}_:-]/u;
 const META: ReadonlySet<string> = new Set(Q_META_MEMBERS);
 const JSON_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
@@ -125,7 +127,7 @@ export function parseQ(input: string, terms: TermMap, limits: QParseLimits, opti
     }
     const name = s.slice(start, pos);
     if (name === '') fail(start, `expected ${what}`);
-    if (!isValidName(name)) fail(start, `"${name}" is not a valid ${what}`);
+    if (!isValidName(name)) fail(start, `"${name}" is not valid as ${what}`);
     return name;
   }
 
