@@ -280,9 +280,20 @@ describe('geo predicates: laws on random geometries', () => {
     if (k < 0.35) return pt(c(), c());
     if (k < 0.5) return line([c(), c()], [c(), c()], [c(), c()]);
     if (k < 0.6) return { type: 'MultiPoint', coordinates: [[c(), c()], [c(), c()]] };
-    const x = c();
-    const y = c();
-    return square(x, y, x + 0.5 + Math.floor(rand() * 4) / 2, y + 0.5 + Math.floor(rand() * 4) / 2);
+    if (k < 0.65) return { type: 'MultiLineString', coordinates: [[[c(), c()], [c(), c()]], [[c(), c()], [c(), c()]]] };
+    const box = (): number[][][] => {
+      const x = c();
+      const y = c();
+      return square(x, y, x + 0.5 + Math.floor(rand() * 4) / 2, y + 0.5 + Math.floor(rand() * 4) / 2).coordinates as number[][][];
+    };
+    if (k < 0.75) return { type: 'MultiPolygon', coordinates: [box(), box()] };
+    if (k < 0.85) {
+      const x = c();
+      const y = c();
+      const hole = square(x + 0.5, y + 0.5, x + 1, y + 1).coordinates[0] as number[][];
+      return { type: 'Polygon', coordinates: [square(x, y, x + 1.5, y + 1.5).coordinates[0] as number[][], hole] };
+    }
+    return { type: 'Polygon', coordinates: box() };
   }
 
   test('disjoint negates intersects, within mirrors contains, equals is both, near agrees with intersects (300 seeds)', () => {

@@ -304,11 +304,11 @@ describe('evaluateQ: laws on random entities', () => {
       case 'Relationship':
         return rel(pick(['urn:a', 'blue', ['urn:a', 'red']] as (string | string[])[]), extra);
       case 'LanguageProperty':
-        return inst('LanguageProperty', { languageMap: pick([{ en: 'red' }, { en: 'blue', fr: ['red', '1'] }]), ...extra });
+        return inst('LanguageProperty', { languageMap: pick<Record<string, string | string[]>>([{ en: 'red' }, { en: 'blue', fr: ['red', '1'] }]), ...extra });
       case 'ListProperty':
         return inst('ListProperty', { valueList: pick([[1, 'red'], ['blue']]), ...extra });
       case 'VocabProperty':
-        return inst('VocabProperty', { vocab: pick(['urn:a', ['blue', 'red']]), ...extra });
+        return inst('VocabProperty', { vocab: pick<string | string[]>(['urn:a', ['blue', 'red']]), ...extra });
     }
   }
 

@@ -35,9 +35,12 @@ function sharedInterval(s: Segment, o: Segment): [number, number] | undefined {
 function pointOnSegment(p: Position, s: Segment): boolean {
   const d = sub(s[1], s[0]);
   const w = sub(p, s[0]);
+  const len2 = dot(d, d);
+  // A repeated vertex makes a zero-length segment: only that very point lies on it.
+  if (len2 === 0) return w[0] === 0 && w[1] === 0;
   if (cross(d, w) !== 0) return false;
   const t = dot(w, d);
-  return t >= 0 && t <= dot(d, d);
+  return t >= 0 && t <= len2;
 }
 
 /** True when every point of `line` lies on the union of `cover` (a line may run across several of them). */
@@ -84,4 +87,34 @@ export function pointOnLinesBoundary(p: Position, lines: readonly LineStringGeom
     if (last[0] === p[0] && last[1] === p[1]) count++;
   }
   return count % 2 === 1;
+}
+
+function orientation(p: Position, q: Position, r: Position): number {
+  return Math.sign(cross(sub(q, p), sub(r, p)));
+}
+
+/** `q` within the bounding box of `p`–`r` (used once p, q, r are known to be collinear). */
+function withinBox(p: Position, q: Position, r: Position): boolean {
+  return Math.min(p[0], r[0]) <= q[0] && q[0] <= Math.max(p[0], r[0]) && Math.min(p[1], r[1]) <= q[1] && q[1] <= Math.max(p[1], r[1]);
+}
+
+/** The closed segments share a point: proper crossing, touching, collinear overlap or zero-length cases. */
+function segmentsIntersect([p1, p2]: Segment, [p3, p4]: Segment): boolean {
+  const o1 = orientation(p1, p2, p3);
+  const o2 = orientation(p1, p2, p4);
+  const o3 = orientation(p3, p4, p1);
+  const o4 = orientation(p3, p4, p2);
+  if (o1 !== o2 && o3 !== o4) return true;
+  return (
+    (o1 === 0 && withinBox(p1, p3, p2)) ||
+    (o2 === 0 && withinBox(p1, p4, p2)) ||
+    (o3 === 0 && withinBox(p3, p1, p4)) ||
+    (o4 === 0 && withinBox(p3, p2, p4))
+  );
+}
+
+/** True when the lines (or rings given as lines) share at least one point. */
+export function linesIntersect(a: readonly LineStringGeometry[], b: readonly LineStringGeometry[]): boolean {
+  const sb = segments(b);
+  return segments(a).some((s) => sb.some((o) => segmentsIntersect(s, o)));
 }

@@ -5,8 +5,8 @@
 // Like PostGIS on the `geometry` type, topology is planar in longitude/latitude degrees (edges are straight
 // lines in that plane); only distances (geo-distance.ts) are geodesic. Polygon holes are never part of the
 // polygon. Boundaries follow OGC: a polygon's boundary is its rings, a line's its two end points.
-import { area, booleanContains, booleanIntersects, booleanPointInPolygon, feature, featureCollection, intersect } from '@turf/turf';
-import { lineCoveredBy, linesShareLength, pointOnLines, pointOnLinesBoundary } from './geo-lines.ts';
+import { area, booleanContains, booleanPointInPolygon, feature, featureCollection, intersect } from '@turf/turf';
+import { lineCoveredBy, linesIntersect, linesShareLength, pointOnLines, pointOnLinesBoundary } from './geo-lines.ts';
 import type {
   GeoGeometry,
   GeoPart,
@@ -45,9 +45,36 @@ export function dimension(g: GeoGeometry): 0 | 1 | 2 {
   return 2;
 }
 
-/** The geometries share at least one point (boundaries included). */
+/**
+ * The geometries share at least one point (boundaries included). Own implementation: turf's treats a
+ * repeated vertex (a zero-length segment) as covering a whole vertical line through it.
+ */
 export function intersects(a: GeoGeometry, b: GeoGeometry): boolean {
-  return booleanIntersects(a, b);
+  const pb = geometryParts(b);
+  return geometryParts(a).some((x) => pb.some((y) => partsIntersect(x, y)));
+}
+
+function rings(poly: PolygonGeometry): LineStringGeometry[] {
+  return poly.coordinates.map((coordinates): LineStringGeometry => ({ type: 'LineString', coordinates }));
+}
+
+function partsIntersect(a: GeoPart, b: GeoPart): boolean {
+  if (a.type === 'Point') {
+    if (b.type === 'Point') return samePosition(a.coordinates, b.coordinates);
+    if (b.type === 'LineString') return pointOnLines(a.coordinates, [b]);
+    return booleanPointInPolygon(a.coordinates, b);
+  }
+  if (b.type === 'Point') return partsIntersect(b, a);
+  if (a.type === 'LineString') {
+    if (b.type === 'LineString') return linesIntersect([a], [b]);
+    return a.coordinates.some((p) => booleanPointInPolygon(p, b)) || linesIntersect([a], rings(b));
+  }
+  if (b.type === 'LineString') return partsIntersect(b, a);
+  // Two polygons: crossing rings, or one polygon's outer ring starts inside the other (holes excluded,
+  // so a polygon lying in the other's hole is disjoint from it).
+  return (
+    booleanPointInPolygon(a.coordinates[0][0], b) || booleanPointInPolygon(b.coordinates[0][0], a) || linesIntersect(rings(a), rings(b))
+  );
 }
 
 export function disjoint(a: GeoGeometry, b: GeoGeometry): boolean {
@@ -89,6 +116,8 @@ export function contains(a: GeoGeometry, b: GeoGeometry): boolean {
     case 'MultiPolygon': {
       // turf handles every kind of `b` for a MultiPolygon container (not for a Polygon one), but it does not
       // see a polygon `b` that covers one of `a`'s holes; a hole vertex strictly inside `b` proves that.
+      // turf asks one component of a MultiPolygon to hold each part of `b`: exact for valid MultiPolygons
+      // (components touch at points only), except a line passing between two components at such a point.
       const multi = asMultiPolygon(a);
       if (!booleanContains(multi, b)) return false;
       if (dimension(b) < 2) return true;
