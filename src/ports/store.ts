@@ -4,6 +4,8 @@ import type { Entity } from '../core/model/entity.ts';
 import type { TenantId } from '../core/tenant.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { NgsiError } from '../core/errors.ts';
+import type { DiscoveryRow } from '../core/query/discovery.ts';
+import type { EntityQuery, PageRequest, QueryPage } from '../core/query/entity-query.ts';
 
 /**
  * What a write function decides after seeing the current state of one entity. Returning neither `put`
@@ -65,6 +67,15 @@ export interface EntityStore {
    * only when some item puts an entity.
    */
   writeEntities<R>(tenant: TenantId, items: readonly BatchItem<R>[], options: WriteOptions): Promise<BatchOutcome<R>[]>;
+  /**
+   * One page of the entities of a tenant matching `query` (§5.7.2), in the query's order with insertion
+   * order breaking ties — a stable total order, so paging a result that is not being written returns every
+   * match exactly once. Compiled to SQL with bound parameters; must agree with `referenceQuery` (core).
+   * `total` only when `page.count`. An unknown tenant yields an empty page.
+   */
+  queryEntities(tenant: TenantId, query: EntityQuery, page: PageRequest): Promise<QueryPage>;
+  /** Type/attribute usage of a tenant for /types and /attributes (§5.7.5–5.7.10), sorted as sortDiscoveryRows. */
+  discover(tenant: TenantId): Promise<DiscoveryRow[]>;
   /** All entities of a tenant in insertion order (stable across updates); [] for an unknown tenant. */
   listEntities(tenant: TenantId): Promise<Entity[]>;
 

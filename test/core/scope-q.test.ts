@@ -44,7 +44,10 @@ describe('parseScopeQ', () => {
     rejects('/a)', /unbalanced/);
     rejects('/a;', /expected a scope/);
     rejects('/a b', /not a scope level/);
-    rejects(`/${'a'.repeat(20)}`, /longer than 10 characters/, { maxLength: 10 });
+    assert.throws(
+      () => parseScopeQ(`/${'a'.repeat(20)}`, { maxLength: 10 }),
+      (e: unknown) => e instanceof NgsiError && e.kind === 'TooComplexQuery' && /longer than the limit of 10/.test(e.detail),
+    );
     rejects('((/a))', /nested deeper than 1/, { maxLength: 50, maxDepth: 1 });
   });
 });

@@ -1,6 +1,8 @@
 // The PostgreSQL + PostGIS EntityStore (pg Pool): the production store, one database shared by many nodes.
 import { Pool, type PoolClient } from 'pg';
 import type { Entity } from '../../core/model/entity.ts';
+import { referenceQuery, type EntityQuery, type PageRequest, type QueryPage } from '../../core/query/entity-query.ts';
+import { summarizeEntities, type DiscoveryRow } from '../../core/query/discovery.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { DEFAULT_TENANT, type TenantId } from '../../core/tenant.ts';
 import { NgsiError } from '../../core/errors.ts';
@@ -178,6 +180,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     return outcomes;
   }
 
+  async function listAll(tenant: TenantId): Promise<Entity[]> {
+    return (await pool.query<DocRow>(sql.listEntities([tenant]))).rows.map((row) => parseEntity(row.doc));
+  }
+
   return {
     async tenantExists(tenant) {
       if (tenant === DEFAULT_TENANT) return true;
@@ -197,9 +203,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return inTransaction(pool, (client) => writeBatch(client, tenant, items, writeOptions));
     },
 
-    async listEntities(tenant) {
-      return (await pool.query<DocRow>(sql.listEntities([tenant]))).rows.map((row) => parseEntity(row.doc));
+    // Interim: reference evaluation over all entities, replaced by compiled SQL (issue 4).
+    async queryEntities(tenant: TenantId, query: EntityQuery, page: PageRequest): Promise<QueryPage> {
+      return referenceQuery(query, await listAll(tenant), page);
     },
+
+    async discover(tenant: TenantId): Promise<DiscoveryRow[]> {
+      return summarizeEntities(await listAll(tenant));
+    },
+
+    listEntities: listAll,
 
     async putContext(entry) {
       const document = JSON.stringify(entry.document);

@@ -1,5 +1,7 @@
 // The SQLite EntityStore (better-sqlite3): the embedded default store, one file per deployment.
 import type { Entity } from '../../core/model/entity.ts';
+import { referenceQuery, type EntityQuery, type PageRequest, type QueryPage } from '../../core/query/entity-query.ts';
+import { summarizeEntities, type DiscoveryRow } from '../../core/query/discovery.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { DEFAULT_TENANT, type TenantId } from '../../core/tenant.ts';
 import { NgsiError } from '../../core/errors.ts';
@@ -180,6 +182,15 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
 
     async writeEntities<R>(tenant: TenantId, items: readonly BatchItem<R>[], writeOptions: WriteOptions): Promise<BatchOutcome<R>[]> {
       return batchTx.immediate(tenant, items, writeOptions) as BatchOutcome<R>[];
+    },
+
+    // Interim: reference evaluation over all entities, replaced by compiled SQL (issue 4).
+    async queryEntities(tenant: TenantId, query: EntityQuery, page: PageRequest): Promise<QueryPage> {
+      return referenceQuery(query, await this.listEntities(tenant), page);
+    },
+
+    async discover(tenant: TenantId): Promise<DiscoveryRow[]> {
+      return summarizeEntities(await this.listEntities(tenant));
     },
 
     async listEntities(tenant) {

@@ -1,7 +1,7 @@
 // Parser of the NGSI-LD query language `q` (GS CIM 009 §4.9; guide §8.1, §8.4) into the AST of q-ast.ts.
 // Input is the already percent-decoded text. No whitespace is skipped: the grammar has none.
 import { RE2JS } from 're2js';
-import { badRequestData } from '../errors.ts';
+import { NgsiError, badRequestData } from '../errors.ts';
 import type { TermMap } from '../jsonld/term-map.ts';
 import { isValidName } from '../names.ts';
 import { dateTimeToMillis, parseDate, parseDateTime, parseTime } from '../datetime.ts';
@@ -46,7 +46,8 @@ export function parseQ(input: string, terms: TermMap, limits: QParseLimits, opti
     throw badRequestData(`Invalid q: ${why} ${near}`, 'Invalid q expression');
   };
   if (s.length > limits.maxLength) {
-    throw badRequestData(`Invalid q: longer than ${limits.maxLength} characters (${s.length})`, 'Invalid q expression');
+    // An implementation limit, not a syntax error (§5.5.2): 403 TooComplexQuery.
+    throw new NgsiError('TooComplexQuery', `q is longer than the limit of ${limits.maxLength} characters (${s.length})`, 'Query too complex');
   }
   if (s.length === 0) fail(0, 'empty expression');
 

@@ -1,6 +1,6 @@
 // The scope query language `scopeQ` (GS CIM 009 §4.19; guide §9.1): parser to a plain AST and its
 // evaluation against an entity's scopes (§4.18).
-import { badRequestData } from '../errors.ts';
+import { NgsiError, badRequestData } from '../errors.ts';
 
 /** `+` in `levels` stands for exactly one level of any name (a real level always starts with a letter). */
 export const SCOPE_WILDCARD = '+';
@@ -35,7 +35,8 @@ export function parseScopeQ(input: string, limits: ScopeQLimits): ScopeExpr {
     throw badRequestData(`Invalid scopeQ: ${why} ${near}`, 'Invalid scopeQ expression');
   };
   if (s.length > limits.maxLength) {
-    throw badRequestData(`Invalid scopeQ: longer than ${limits.maxLength} characters (${s.length})`, 'Invalid scopeQ expression');
+    // An implementation limit, not a syntax error (§5.5.2): 403 TooComplexQuery.
+    throw new NgsiError('TooComplexQuery', `scopeQ is longer than the limit of ${limits.maxLength} characters (${s.length})`, 'Query too complex');
   }
   if (s === '') fail(0, 'empty expression');
 
