@@ -12,6 +12,9 @@ import { createApp } from './http/app.ts';
 import { contextRoutes } from './http/routes/contexts.ts';
 import { entityRoutes } from './http/routes/entities.ts';
 import { batchRoutes } from './http/routes/batch.ts';
+import { queryRoutes } from './http/routes/query.ts';
+import { discoveryRoutes } from './http/routes/discovery.ts';
+import { createEntityQueryService } from './services/entity-queries.ts';
 import { createBatchService } from './services/batch.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { EntityStore } from './ports/store.ts';
@@ -57,10 +60,11 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
     maxBatchSize: config.maxBatchSize,
     resolveContext: (c) => contexts.resolve(c),
   });
+  const queries = createEntityQueryService({ store, clock });
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    routes: [entityRoutes(entities), batchRoutes(batch), contextRoutes(contexts)],
+    routes: [entityRoutes(entities), queryRoutes(queries, config), discoveryRoutes(store), batchRoutes(batch), contextRoutes(contexts)],
     deps: {
       resolveContext: (c) => contexts.resolve(c),
       ensureContextUrl: (rc) => contexts.ensureUrl(rc),

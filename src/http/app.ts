@@ -45,8 +45,19 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+  // Several route files may serve one path with different methods (e.g. /entities): merge them first.
+  const merged: RouteTable = {};
   for (const table of options.routes) {
     for (const [path, ops] of Object.entries(table)) {
+      for (const method of METHODS) {
+        if (ops[method] === undefined) continue;
+        if (merged[path]?.[method] !== undefined) throw new Error(`Two routes for ${method} ${path}`);
+        merged[path] = { ...merged[path], [method]: ops[method] };
+      }
+    }
+  }
+  {
+    for (const [path, ops] of Object.entries(merged)) {
       const allow = METHODS.filter((m) => ops[m] !== undefined);
       app.route({
         method: METHODS,

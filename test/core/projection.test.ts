@@ -122,9 +122,10 @@ describe('projection selection', () => {
     assert.equal(keepsAttribute(p, DC + 'other'), true);
   });
 
-  test('attrs keeps id, type and scope and only the listed attributes', () => {
+  test('attrs keeps id and type, not scope (not an attribute), and only the listed attributes', () => {
     const p = parseProjection({ attrs: 'name' }, terms);
-    assert.ok(keepsMember(p, 'id') && keepsMember(p, 'type') && keepsMember(p, 'scope'));
+    assert.ok(keepsMember(p, 'id') && keepsMember(p, 'type'));
+    assert.equal(keepsMember(p, 'scope'), false);
     assert.equal(keepsAttribute(p, DC + 'name'), true);
     assert.equal(keepsAttribute(p, DC + 'other'), false);
   });

@@ -312,7 +312,6 @@ describe('projection and datasetId filter', () => {
     assert.deepEqual(projected({ attrs: 'count,absent' }, { format: 'keyValues' }), {
       id: 'urn:ngsi-ld:Room:1',
       type: 'Room',
-      scope: '/Madrid/Centro',
       count: 3,
     });
   });

@@ -3,6 +3,7 @@ import { badRequestData } from '../errors.ts';
 import type { TermMap } from '../jsonld/term-map.ts';
 import { isValidName } from '../names.ts';
 import type { Entity } from './entity.ts';
+import { SCOPE_IRI } from './attr-rules.ts';
 
 /** Entity members that pick/omit can name besides attributes (§4.21). */
 export type EntityMember = 'id' | 'type' | 'scope';
@@ -71,6 +72,8 @@ export function parseProjection(params: ProjectionParams, terms: TermMap): Proje
 export function keepsMember(projection: Projection | undefined, member: EntityMember): boolean {
   if (!projection) return true;
   if (projection.pick && !projection.pick.members.has(member)) return false;
+  // `attrs` keeps id and type; scope is not an attribute, so it stays only when asked for by name.
+  if (projection.attrs && member === 'scope' && !projection.attrs.has(SCOPE_IRI)) return false;
   return !projection.omit?.members.has(member);
 }
 

@@ -1,0 +1,87 @@
+// Routes of Query Entities (GET /entities, POST /entityOperations/query) and Purge Entities (DELETE
+// /entities) (GS CIM 009 §6.4.3.2, §6.23, §5.6.21): HTTP ↔ EntityQueryService, rendering, paging headers.
+import { badRequestData } from '../../core/errors.ts';
+import type { JsonObject } from '../../core/json.ts';
+import type { EntityQuery } from '../../core/query/entity-query.ts';
+import { entityMatchesAttrs } from '../../core/model/projection.ts';
+import { renderEntity } from '../../core/model/render-entity.ts';
+import { renderFeature, renderFeatureCollection } from '../../core/model/render-geojson.ts';
+import { isValidName } from '../../core/names.ts';
+import type { EntityQueryService, PurgeScope } from '../../services/entity-queries.ts';
+import { API_ROOT } from '../app.ts';
+import { entityQueryFromBody, entityQueryFromParams, type QueryLimits } from '../entity-query-params.ts';
+import { GEO_JSON_TYPE } from '../media-types.ts';
+import type { OperationRequest, OperationResponse, RouteTable } from '../operation.ts';
+import { pageLinks, parsePage, type PageLimits } from '../pagination.ts';
+import { QueryParams } from '../query-params.ts';
+import { parseReadOptions } from '../read-options.ts';
+
+const SELECTION = ['type', 'id', 'idPattern', 'attrs', 'q', 'scopeQ', 'georel', 'geometry', 'coordinates', 'geoproperty', 'csf', 'local', 'expandValues', 'jsonKeys'];
+const SHAPING = ['pick', 'omit', 'lang', 'format', 'options', 'geometryProperty', 'datasetId'];
+const PAGING = ['limit', 'offset', 'count', 'orderBy', 'collation'];
+
+export interface QueryRouteLimits extends QueryLimits, PageLimits {}
+
+export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimits): RouteTable {
+  async function answer(req: OperationRequest, query: EntityQuery, shapingParams: QueryParams, path: string): Promise<OperationResponse> {
+    const terms = req.context.terms;
+    const geo = req.responseType === GEO_JSON_TYPE;
+    const opts = parseReadOptions(shapingParams, terms, geo);
+    const page = parsePage(req.query, limits);
+    const result = await queries.query(req.tenant, query, page);
+    const bodies: JsonObject[] = [];
+    for (const entity of result.entities) {
+      if (!entityMatchesAttrs(entity, opts.projection)) continue;
+      const body = geo ? renderFeature(entity, terms, opts, opts.geometryProperty) : renderEntity(entity, terms, opts);
+      if (body !== null) bodies.push(body);
+    }
+    const headers: Record<string, string> = {};
+    if (result.total !== undefined) headers['ngsild-results-count'] = String(result.total);
+    const links = pageLinks(`${API_ROOT}${path}`, req.query, page, result.entities.length, result.hasMore);
+    if (links.length > 0) headers.link = links.join(', ');
+    if (geo) return { status: 200, headers, body: renderFeatureCollection(bodies), context: 'object' };
+    return { status: 200, headers, body: bodies, context: 'each' };
+  }
+
+  return {
+    '/entities': {
+      GET: {
+        params: [...SELECTION, ...SHAPING, ...PAGING],
+        offers: 'ngsi-geo',
+        async handle(req) {
+          const query = entityQueryFromParams(req.query, req.context.terms, limits);
+          return answer(req, query, req.query, '/entities');
+        },
+      },
+      DELETE: {
+        params: [...SELECTION.filter((p) => p !== 'csf'), 'drop', 'keep'],
+        offers: 'ngsi',
+        async handle(req) {
+          const drop = req.query.get('drop');
+          const keep = req.query.get('keep');
+          if (drop !== undefined && keep !== undefined) throw badRequestData('drop and keep cannot be combined', 'Invalid purge');
+          const query = entityQueryFromParams(req.query, req.context.terms, limits);
+          const names = (drop ?? keep)?.split(',').map((s) => s.trim());
+          for (const n of names ?? []) if (!isValidName(n)) throw badRequestData(`"${n}" is not a valid attribute name`, 'Invalid purge');
+          const attrs = (names ?? []).map((n) => req.context.terms.expandTerm(n));
+          const scope: PurgeScope = drop !== undefined ? { kind: 'drop', attrs } : keep !== undefined ? { kind: 'keep', attrs } : { kind: 'entities' };
+          await queries.purge(req.tenant, query, scope);
+          return { status: 204 };
+        },
+      },
+    },
+    '/entityOperations/query': {
+      POST: {
+        params: ['format', 'options', 'geometryProperty', 'local', 'expandValues', 'jsonKeys', ...PAGING],
+        body: 'object',
+        offers: 'ngsi-geo',
+        async handle(req) {
+          const { query, shaping } = entityQueryFromBody(req.body as JsonObject, req.query, req.context.terms, limits);
+          const entries: [string, string][] = req.query.entries.filter(([k]) => ['format', 'options', 'geometryProperty'].includes(k)).map(([k, v]) => [k, v]);
+          for (const [k, v] of Object.entries(shaping)) if (v !== undefined) entries.push([k, v]);
+          return answer(req, query, new QueryParams('', entries), '/entityOperations/query');
+        },
+      },
+    },
+  };
+}
