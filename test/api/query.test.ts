@@ -182,7 +182,7 @@ describe('Paging through 10,000 entities', () => {
     for (const size of [100, 97, 33]) {
       const seen = new Set<string>();
       let returned = 0;
-      let count = -1;
+      let count: number | undefined;
       for (let offset = 0; ; offset += size) {
         const res = await kend.get(`entities?type=StreetLight&limit=${size}&offset=${offset}&count=true`, T);
         assert.equal(res.status, 200);
