@@ -3,6 +3,7 @@
 import type { Entity } from '../core/model/entity.ts';
 import type { TenantId } from '../core/tenant.ts';
 import type { JsonValue } from '../core/json.ts';
+import type { OutboxEntry } from './subscription-store.ts';
 import type { NgsiError } from '../core/errors.ts';
 import type { DiscoveryRow } from '../core/query/discovery.ts';
 import type { EntityQuery, PageRequest, QueryPage } from '../core/query/entity-query.ts';
@@ -14,6 +15,8 @@ import type { EntityQuery, PageRequest, QueryPage } from '../core/query/entity-q
 export interface WriteDecision<R> {
   put?: Entity;
   remove?: boolean;
+  /** Notifications owed because of this change: written to the durable outbox in the same transaction. */
+  outbox?: readonly OutboxEntry[];
   result: R;
 }
 

@@ -68,14 +68,22 @@ export interface SubscriptionStore {
   /** Increases on every create/update/delete, by any node: a cheap cache-validity check. */
   subscriptionsVersion(): Promise<number>;
 
-  /** Adds entries outside an entity write (periodic notifications). */
+  /**
+   * Adds entries outside an entity write (periodic notifications). Entry writing — here and inside entity
+   * writes — coalesces: an entry whose coalesceKey equals that of a pending, unclaimed entry replaces that
+   * entry's id and message but keeps its notBefore (the last change inside a throttling window wins).
+   */
   enqueue(entries: readonly OutboxEntry[]): Promise<void>;
   /**
-   * Claims up to `limit` due entries (notBefore ≤ now, not leased by a live owner) for `owner` for `leaseMs`;
-   * at most `perEndpoint` per endpoint. A crashed owner's lease expires and the entries are claimed again.
+   * Claims up to `limit` due entries (notBefore ≤ now, not leased by a live owner) for `owner` for `leaseMs`,
+   * oldest first, with at most `perEndpoint` live leases per endpoint (counting leases already held), so one
+   * endpoint's backlog cannot crowd out the others. A crashed owner's lease expires and the entries are
+   * claimed again.
    */
-  claimDue(owner: string, now: string, limit: number, leaseMs: number): Promise<OutboxRow[]>;
-  /** Delivered (or superseded): remove. */
+  claimDue(owner: string, now: string, limit: number, leaseMs: number, perEndpoint: number): Promise<OutboxRow[]>;
+  /** Hands claimed entries back without counting an attempt (graceful stop). */
+  release(owner: string, ids: readonly string[]): Promise<void>;
+  /** Delivered (or superseded, or given up): remove. */
   complete(ids: readonly string[]): Promise<void>;
   /** Failed attempt: release the lease, set the next attempt time, count the attempt. */
   retryLater(id: string, notBefore: string): Promise<void>;
