@@ -21,6 +21,16 @@ export interface KendConfig {
   defaultPageSize: number;
   maxPageSize: number;
   maxBatchSize: number;
+  notifyAllow: string;
+  notifyDeny: string;
+  notifyTimeoutMs: number;
+  notifyMaxAttempts: number;
+  notifyRetryBaseMs: number;
+  notifyRetryMaxMs: number;
+  notifyEndpointConcurrency: number;
+  notifyLeaseMs: number;
+  notifyPollMs: number;
+  subscriptionMaxFailures: number;
 }
 
 type Kind = 'int' | 'string' | 'url' | 'enum';
@@ -33,8 +43,7 @@ export interface ConfigField {
   description: string;
   min?: number;
   max?: number;
-  values?: readonly string[];
-  secret?: boolean;
+  values?: readonly string[];  secret?: boolean;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -58,4 +67,14 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { key: 'defaultPageSize', env: 'KEND_DEFAULT_PAGE_SIZE', kind: 'int', default: 20, min: 1, max: 100_000, description: 'Page size when `limit` is absent' },
   { key: 'maxPageSize', env: 'KEND_MAX_PAGE_SIZE', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'Largest `limit`; larger → 403 TooManyResults' },
   { key: 'maxBatchSize', env: 'KEND_MAX_BATCH_SIZE', kind: 'int', default: 1000, min: 1, max: 1_000_000, description: 'Most entities in one batch request; more → 400 BadRequestData' },
+  { key: 'notifyAllow', env: 'KEND_NOTIFY_ALLOW', kind: 'string', default: '', description: 'Comma list of CIDRs/hostnames notifications may go to; empty = any not denied' },
+  { key: 'notifyDeny', env: 'KEND_NOTIFY_DENY', kind: 'string', default: '', description: 'Comma list of CIDRs/hostnames refused as notification (and forwarding) targets, on top of the built-in link-local and cloud-metadata denials' },
+  { key: 'notifyTimeoutMs', env: 'KEND_NOTIFY_TIMEOUT_MS', kind: 'int', default: 10_000, min: 100, max: 600_000, description: 'Timeout of one notification delivery (unless the endpoint sets its own)' },
+  { key: 'notifyMaxAttempts', env: 'KEND_NOTIFY_MAX_ATTEMPTS', kind: 'int', default: 10, min: 1, max: 1000, description: 'Attempts per notification before it is given up' },
+  { key: 'notifyRetryBaseMs', env: 'KEND_NOTIFY_RETRY_BASE_MS', kind: 'int', default: 500, min: 1, max: 3_600_000, description: 'First retry delay; doubles per attempt' },
+  { key: 'notifyRetryMaxMs', env: 'KEND_NOTIFY_RETRY_MAX_MS', kind: 'int', default: 300_000, min: 1, max: 86_400_000, description: 'Cap of the retry delay' },
+  { key: 'notifyEndpointConcurrency', env: 'KEND_NOTIFY_ENDPOINT_CONCURRENCY', kind: 'int', default: 8, min: 1, max: 1000, description: 'Deliveries in flight per endpoint' },
+  { key: 'notifyLeaseMs', env: 'KEND_NOTIFY_LEASE_MS', kind: 'int', default: 60_000, min: 100, max: 86_400_000, description: 'How long a node holds claimed notifications; after a crash they are delivered again once it expires' },
+  { key: 'notifyPollMs', env: 'KEND_NOTIFY_POLL_MS', kind: 'int', default: 1000, min: 10, max: 600_000, description: 'Outbox and periodic-subscription poll interval (writes on this node wake delivery at once)' },
+  { key: 'subscriptionMaxFailures', env: 'KEND_SUBSCRIPTION_MAX_FAILURES', kind: 'int', default: 5, min: 0, max: 100_000, description: 'Consecutive delivery failures after which a subscription shows status failed (0 = never)' },
 ];
