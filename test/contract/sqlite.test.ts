@@ -202,7 +202,19 @@ describe('SQLite store specifics', () => {
       assert.equal(db.pragma('user_version', { simple: true }), LATEST_SCHEMA_VERSION);
       assert.deepStrictEqual(db.prepare('SELECT name FROM tenants').all(), [{ name: '' }]);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepStrictEqual(tables, ['contexts', 'entities', 'entity_types', 'tenants']);
+      assert.deepStrictEqual(tables, [
+        'attr_values',
+        'contexts',
+        'entities',
+        'entity_types',
+        'geo_items',
+        'geo_rtree',
+        'geo_rtree_node',
+        'geo_rtree_parent',
+        'geo_rtree_rowid',
+        'tenants',
+        'value_paths',
+      ]);
     } finally {
       db.close();
     }

@@ -1,5 +1,6 @@
 // Versioned SQLite schema migrations, applied in order at open inside one transaction (PRAGMA user_version).
 import type BetterSqlite3 from 'better-sqlite3';
+import { backfillEntityIndex } from './entity-index.ts';
 
 export interface Migration {
   /** The user_version the database has once this migration is applied; 1, 2, 3… without gaps. */
@@ -7,6 +8,15 @@ export interface Migration {
   description: string;
   /** SQL statements run as one script; never edited once released (add a new migration instead). */
   sql: string;
+  /** Runs before `sql`: refuses a SQLite build lacking what the migration needs, with a clear message. */
+  check?: (db: BetterSqlite3.Database) => void;
+  /** Runs after `sql`, in the same transaction: fills new tables from existing rows. */
+  backfill?: (db: BetterSqlite3.Database) => void;
+}
+
+function requireRtree(db: BetterSqlite3.Database): void {
+  const found = db.prepare("SELECT 1 FROM pragma_compile_options WHERE compile_options = 'ENABLE_RTREE'").get();
+  if (found === undefined) throw new Error('This SQLite build lacks the R*Tree module (SQLITE_ENABLE_RTREE), needed by the geo-query index');
 }
 
 /**
@@ -63,6 +73,98 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'entities keyed by seq; query indexes: attribute values, geometry R*Tree',
+    check: requireRtree,
+    // entities becomes a rowid table keyed by seq (v1: WITHOUT ROWID on (tenant, id)): documents of a few
+    //   KB then live in the table's leaves instead of mostly-empty overflow pages (the file shrank to a
+    //   third and a read by id took 2.4 times less time), a scan in insertion order follows the rowid, and
+    //   the (tenant, id) index yields seq without reading the row.
+    // attr_values: one row per comparison candidate of each instance of each top-level attribute
+    //   (attr-index.ts); `cix <= 0` marks the instance's representative row; typed columns hold sort keys
+    //   (value-keys.ts). Partial indexes serve range scans of one attribute's numbers or strings.
+    // value_paths: attribute names interned once (rows are never deleted).
+    // geo_rtree: one box per valid GeoProperty instance, the entity, attribute and geometry as auxiliary
+    //   columns (read only for candidates the boxes select); geo_items finds an entity's boxes.
+    // No foreign keys on the index tables (checking one per inserted row doubled the write cost): the
+    //   trigger removes an entity's index rows however the entity row goes, and writers replace them.
+    sql: `
+      CREATE TABLE entities_v2 (
+        seq INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL REFERENCES tenants (name) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        types TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        modified_at TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        UNIQUE (tenant, id)
+      );
+      INSERT INTO entities_v2 (seq, tenant, id, types, created_at, modified_at, doc)
+        SELECT seq, tenant, id, types, created_at, modified_at, doc FROM entities;
+
+      CREATE TABLE entity_types_v2 (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        PRIMARY KEY (tenant, id, type),
+        FOREIGN KEY (tenant, id) REFERENCES entities_v2 (tenant, id) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      INSERT INTO entity_types_v2 (tenant, id, type) SELECT tenant, id, type FROM entity_types;
+
+      -- Children first, so that dropping the old entities cascades to nothing; renaming the new parent
+      -- rewrites the child's foreign key to the final name.
+      DROP TABLE entity_types;
+      DROP TABLE entities;
+      ALTER TABLE entities_v2 RENAME TO entities;
+      ALTER TABLE entity_types_v2 RENAME TO entity_types;
+      CREATE INDEX entities_tenant_seq ON entities (tenant, seq, id);
+      CREATE INDEX entity_types_tenant_type ON entity_types (tenant, type);
+
+      CREATE TABLE value_paths (
+        pid INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE
+      );
+
+      CREATE TABLE attr_values (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        tix INTEGER NOT NULL,
+        cix INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        tgt INTEGER NOT NULL,
+        ord INTEGER NOT NULL,
+        srt INTEGER NOT NULL,
+        num REAL,
+        str TEXT,
+        bool INTEGER,
+        dt TEXT,
+        date TEXT,
+        tm TEXT,
+        PRIMARY KEY (tenant, id, pid, tix, cix)
+      ) WITHOUT ROWID;
+
+      CREATE INDEX attr_values_num ON attr_values (tenant, pid, num) WHERE num IS NOT NULL;
+      CREATE INDEX attr_values_str ON attr_values (tenant, pid, str) WHERE str IS NOT NULL;
+
+      CREATE VIRTUAL TABLE geo_rtree USING rtree (rid, minx, maxx, miny, maxy, +tenant TEXT, +id TEXT, +pid INTEGER, +geom TEXT);
+
+      CREATE TABLE geo_items (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        rid INTEGER NOT NULL,
+        PRIMARY KEY (tenant, id, rid)
+      ) WITHOUT ROWID;
+
+      CREATE TRIGGER entities_delete_index AFTER DELETE ON entities BEGIN
+        DELETE FROM attr_values WHERE tenant = old.tenant AND id = old.id;
+        DELETE FROM geo_rtree WHERE rid IN (SELECT rid FROM geo_items WHERE tenant = old.tenant AND id = old.id);
+        DELETE FROM geo_items WHERE tenant = old.tenant AND id = old.id;
+      END;
+    `,
+    backfill: (db) => void backfillEntityIndex(db),
+  },
 ];
 
 /** The schema version this build writes and expects. */
@@ -96,7 +198,9 @@ export function applyMigrations(
     }
     for (const m of migrations) {
       if (m.version <= current) continue;
+      m.check?.(db);
       db.exec(m.sql);
+      m.backfill?.(db);
       // user_version lives in the database header and is covered by the transaction.
       db.pragma(`user_version = ${m.version}`);
     }

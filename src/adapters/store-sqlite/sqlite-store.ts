@@ -1,21 +1,51 @@
 // The SQLite EntityStore (better-sqlite3): the embedded default store, one file per deployment.
-import type { Entity } from '../../core/model/entity.ts';
-import { referenceQuery, type EntityQuery, type PageRequest, type QueryPage } from '../../core/query/entity-query.ts';
-import { summarizeEntities, type DiscoveryRow } from '../../core/query/discovery.ts';
+import type { AttrKind, Entity } from '../../core/model/entity.ts';
+import type { EntityQuery, PageRequest, QueryPage } from '../../core/query/entity-query.ts';
+import { sortDiscoveryRows, type DiscoveryRow } from '../../core/query/discovery.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { DEFAULT_TENANT, type TenantId } from '../../core/tenant.ts';
 import { NgsiError } from '../../core/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { BatchItem, BatchOutcome, ContextKind, EntityStore, StoredContext, WriteDecision, WriteOptions } from '../../ports/store.ts';
+import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.ts';
+import { createEntityIndex } from './entity-index.ts';
+import { compileDiscovery, compileQuery, type CompileOptions } from './query-compile.ts';
+import { driverCandidates, probeDriver } from './query-drivers.ts';
+import type { Sql } from './sql-fragment.ts';
+import { registerSqlFunctions } from './sql-functions.ts';
 
 export interface SqliteStoreOptions {
   /** A file path (created with its parent directory when missing) or ':memory:'. */
   path: string;
   /** Time source for bookkeeping columns (tenants.created_at); defaults to the system clock. */
   clock?: Clock;
+  /** Query compilation options (tests: force the JSON1 strategy for every q path). */
+  compile?: Pick<CompileOptions, 'forceJson'>;
+  /**
+   * How a query picks its driving rows (query-drivers.ts): `auto` (default) by capped counts; tests
+   * force `scan` (never an index driver) or `drive` (always one, each candidate in turn).
+   */
+  plan?: 'auto' | 'scan' | 'drive';
 }
+
+interface DiscoveryQueryRow {
+  type: string;
+  attr: string | null;
+  kind: AttrKind | null;
+  entities: number;
+  instances: number;
+}
+
+/** How many distinct compiled statements stay prepared (a query's SQL depends on its shape, not values). */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * A driver yielding fewer rows than this is used: the rows it yields bound the work. Otherwise scanning in
+ * insertion order finds a page's matches within about page-end × tenant size / PROBE_CAP rows.
+ */
+const PROBE_CAP = 500;
 
 interface EntityRow {
   doc: string;
@@ -53,6 +83,20 @@ function toStoredContext(row: ContextRow): StoredContext {
 export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path);
+  registerSqlFunctions(db);
+  const index = createEntityIndex(db);
+
+  const prepared = new Map<string, BetterSqlite3.Statement<unknown[]>>();
+  /** Prepares (or reuses) a compiled statement; least recently used ones are dropped first. */
+  function statement(text: string): BetterSqlite3.Statement<unknown[]> {
+    let s = prepared.get(text);
+    if (s !== undefined) prepared.delete(text);
+    else s = db.prepare<unknown[]>(text);
+    prepared.set(text, s);
+    if (prepared.size > STATEMENT_CACHE_SIZE) prepared.delete(prepared.keys().next().value!);
+    return s;
+  }
+  const all = <T>(q: Sql): T[] => statement(q.text).all(...q.values) as T[];
 
   const stmt = {
     tenantExists: db.prepare<[string], number>('SELECT 1 FROM tenants WHERE name = ?').pluck(),
@@ -102,6 +146,7 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
       stmt.insertEntity.run(tenant, entity.id, types, entity.createdAt, entity.modifiedAt, doc);
     }
     for (const type of entity.types) stmt.insertType.run(tenant, entity.id, type);
+    index.put(tenant, entity, exists);
   }
 
   function assertTenant(tenant: TenantId, writeOptions: WriteOptions): boolean {
@@ -159,6 +204,45 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
   // One transaction wrapper, reused: `.immediate()` takes the write lock at BEGIN, so the read of the
   // current state and the write are one atomic step even against another process on the same file.
   const writeTx = db.transaction(writeSync);
+
+  let driveTurn = 0;
+  /**
+   * Chooses the driving rows: the first driver (usually smallest first) with fewer than PROBE_CAP rows.
+   * Without one: a geo-query's box; else a page in insertion order scans the tenant's entities in seq
+   * order and stops at the page's end, while a count or an ordered page (which need every match) start
+   * from a type, as types partition the entities.
+   */
+  function plan(tenant: TenantId, query: EntityQuery): Pick<CompileOptions, 'selectDriver' | 'countDriver'> {
+    const mode = options.plan ?? 'auto';
+    const candidates = driverCandidates(tenant, query);
+    if (mode === 'scan' || candidates.length === 0) return {};
+    if (mode === 'drive') {
+      // Tests: every candidate in turn, so each kind of driver meets every kind of query.
+      const d = candidates[driveTurn++ % candidates.length];
+      return { selectDriver: d, countDriver: d };
+    }
+    for (const d of candidates) {
+      if (all<{ n: number }>(probeDriver(d, PROBE_CAP))[0].n < PROBE_CAP) return { selectDriver: d, countDriver: d };
+    }
+    // The geo condition tests every geometry in its box in any plan: starting from them costs no more.
+    const geo = candidates.find((d) => d.kind === 'geo');
+    if (geo !== undefined) return { selectDriver: geo, countDriver: geo };
+    const type = candidates.find((d) => d.kind === 'type');
+    return { selectDriver: query.order !== undefined && query.order.length > 0 ? type : undefined, countDriver: type };
+  }
+
+  // One read transaction: the page, its documents and the count come from one snapshot.
+  const queryTx = db.transaction((tenant: TenantId, query: EntityQuery, page: PageRequest): QueryPage => {
+    const compiled = compileQuery(tenant, query, page, { ...options.compile, ...plan(tenant, query) });
+    const entities: Entity[] = [];
+    for (const { id } of all<{ id: string }>(compiled.select)) {
+      const row = stmt.getEntity.get(tenant, id);
+      if (row !== undefined) entities.push(parseEntity(row));
+    }
+    const out: QueryPage = { entities };
+    if (compiled.count !== null) out.total = all<{ n: number }>(compiled.count)[0].n;
+    return out;
+  });
   const batchTx = db.transaction(batchSync);
 
   return {
@@ -177,20 +261,33 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
       decide: (current: Entity | null) => WriteDecision<R>,
       writeOptions: WriteOptions,
     ): Promise<R> {
-      return writeTx.immediate(tenant, id, decide, writeOptions) as R;
+      let ok = false;
+      try {
+        const result = writeTx.immediate(tenant, id, decide, writeOptions) as R;
+        ok = true;
+        return result;
+      } finally {
+        index.settle(ok);
+      }
     },
 
     async writeEntities<R>(tenant: TenantId, items: readonly BatchItem<R>[], writeOptions: WriteOptions): Promise<BatchOutcome<R>[]> {
-      return batchTx.immediate(tenant, items, writeOptions) as BatchOutcome<R>[];
+      let ok = false;
+      try {
+        const result = batchTx.immediate(tenant, items, writeOptions) as BatchOutcome<R>[];
+        ok = true;
+        return result;
+      } finally {
+        index.settle(ok);
+      }
     },
 
-    // Interim: reference evaluation over all entities, replaced by compiled SQL (issue 4).
     async queryEntities(tenant: TenantId, query: EntityQuery, page: PageRequest): Promise<QueryPage> {
-      return referenceQuery(query, await this.listEntities(tenant), page);
+      return queryTx.deferred(tenant, query, page);
     },
 
     async discover(tenant: TenantId): Promise<DiscoveryRow[]> {
-      return summarizeEntities(await this.listEntities(tenant));
+      return sortDiscoveryRows(all<DiscoveryQueryRow>(compileDiscovery(tenant)));
     },
 
     async listEntities(tenant) {

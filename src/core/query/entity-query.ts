@@ -89,7 +89,7 @@ export function matchesSelector(selector: EntitySelector, entity: Entity): boole
 /** The reference semantics of an EntityQuery on one entity. */
 export function matchesEntityQuery(query: EntityQuery, entity: Entity): boolean {
   if (query.selectors !== undefined && query.selectors.length > 0 && !query.selectors.some((s) => matchesSelector(s, entity))) return false;
-  if (query.attrs !== undefined && !query.attrs.some((a) => (entity.attrs[a]?.length ?? 0) > 0)) return false;
+  if (query.attrs !== undefined && !query.attrs.some((a) => Object.hasOwn(entity.attrs, a) && entity.attrs[a]!.length > 0)) return false;
   if (query.q !== undefined && !evaluateQ(query.q, entity)) return false;
   if (query.scopeQ !== undefined && !evaluateScopeQ(query.scopeQ, entity.scope)) return false;
   if (query.geo !== undefined && !evaluateGeoQuery(query.geo, entity)) return false;
@@ -132,8 +132,8 @@ export function compareByOrder(order: readonly OrderKey[], a: Entity, b: Entity)
         c = compareValues(a.modifiedAt, b.modifiedAt);
         break;
       case 'attr': {
-        const va = attrSortValue(a.attrs[key.attr]);
-        const vb = attrSortValue(b.attrs[key.attr]);
+        const va = attrSortValue(Object.hasOwn(a.attrs, key.attr) ? a.attrs[key.attr] : undefined);
+        const vb = attrSortValue(Object.hasOwn(b.attrs, key.attr) ? b.attrs[key.attr] : undefined);
         // Entities lacking the key stay last whatever the direction.
         const ra = rank(va);
         const rb = rank(vb);
