@@ -18,6 +18,21 @@ import { createEntityQueryService } from './services/entity-queries.ts';
 import { createBatchService } from './services/batch.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { EntityStore } from './ports/store.ts';
+import type { SubscriptionStore } from './ports/subscription-store.ts';
+import type { JsonValue } from './core/json.ts';
+import type { RequestContext } from './core/jsonld/term-map.ts';
+import { checkDestination, parseDestinationPolicy } from './core/destination-policy.ts';
+import { createDispatchTransport } from './adapters/notify-dispatch.ts';
+import { createHttpTransport } from './adapters/notify-http.ts';
+import { createMqttTransport } from './adapters/notify-mqtt.ts';
+import { createDeliveryWorker } from './services/delivery-worker.ts';
+import { createNotifyingStore } from './services/notifying-store.ts';
+import { createPeriodicNotifier } from './services/periodic-notifier.ts';
+import { createSubscriptionRegistry } from './services/subscription-registry.ts';
+import { createSubscriptionService } from './services/subscriptions.ts';
+import { subscriptionRoutes } from './http/routes/subscriptions.ts';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import type { DocumentFetcher } from './ports/context-loader.ts';
 import { createContextResolver } from './services/context-resolver.ts';
 import { createEntityService } from './services/entities.ts';
@@ -36,7 +51,9 @@ export interface KendOverrides {
   fetcher?: DocumentFetcher;
 }
 
-async function openStore(config: Readonly<KendConfig>, clock: Clock): Promise<EntityStore> {
+type Stores = EntityStore & { subscriptions?: SubscriptionStore };
+
+async function openStore(config: Readonly<KendConfig>, clock: Clock): Promise<Stores> {
   const m = /^sqlite:(.*)$/.exec(config.databaseUrl);
   if (m) {
     const path = m[1] === ':memory:' ? ':memory:' : resolve(m[1]!);
@@ -49,34 +66,100 @@ async function openStore(config: Readonly<KendConfig>, clock: Clock): Promise<En
 export async function buildKend(config: Readonly<KendConfig>, overrides: KendOverrides = {}): Promise<Kend> {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
   const clock = overrides.clock ?? systemClock;
-  const store = await openStore(config, clock);
-  const contexts = createContextResolver({ store, fetcher: overrides.fetcher ?? createHttpDocumentFetcher(), clock, config });
+  const base = await openStore(config, clock);
+  const contexts = createContextResolver({ store: base, fetcher: overrides.fetcher ?? createHttpDocumentFetcher(), clock, config });
+  const resolveContext = (c: JsonValue | undefined) => contexts.resolve(c);
+  const ensureContextUrl = (rc: RequestContext) => contexts.ensureUrl(rc);
+  const limits = { maxGeometryVertices: config.maxGeometryVertices };
+  const queryLimits = { maxQueryLength: config.maxQueryLength, maxIdPatternLength: config.maxIdPatternLength, maxGeometryVertices: config.maxGeometryVertices };
+
+  // Subscriptions and notifications: a registry of compiled subscriptions, the entity store wrapped so
+  // every change writes the notifications it owes into the durable outbox, and a worker draining it.
+  let policy: ReturnType<typeof parseDestinationPolicy>;
+  try {
+    policy = parseDestinationPolicy(config.notifyAllow, config.notifyDeny);
+  } catch (e) {
+    throw new ConfigError('KEND_NOTIFY_ALLOW/KEND_NOTIFY_DENY', (e as Error).message);
+  }
+  const subStore = base.subscriptions;
+  let store: EntityStore = base;
+  const stoppers: (() => Promise<void>)[] = [];
+  const routes = [];
+  if (subStore !== undefined) {
+    const registry = createSubscriptionRegistry({ store: subStore, resolveContext, ensureContextUrl, limits: queryLimits, logger });
+    await registry.refresh();
+    const transport = createDispatchTransport({ http: createHttpTransport({ policy }), mqtt: createMqttTransport({ policy }) });
+    const worker = createDeliveryWorker({
+      outbox: subStore,
+      transport,
+      clock,
+      logger,
+      owner: `${hostname()}:${process.pid}:${randomUUID()}`,
+      config: {
+        batchSize: 200,
+        leaseMs: config.notifyLeaseMs,
+        pollIntervalMs: config.notifyPollMs,
+        perEndpointConcurrency: config.notifyEndpointConcurrency,
+        requestTimeoutMs: config.notifyTimeoutMs,
+        retryBaseMs: config.notifyRetryBaseMs,
+        retryMaxMs: config.notifyRetryMaxMs,
+        maxAttempts: config.notifyMaxAttempts,
+      },
+    });
+    store = createNotifyingStore({ store: base, registry, clock, onEnqueued: () => worker.kick() });
+    const periodic = createPeriodicNotifier({
+      entities: base,
+      subscriptions: subStore,
+      registry,
+      clock,
+      onEnqueued: () => worker.kick(),
+      tickMs: config.notifyPollMs,
+      maxEntities: config.maxPageSize,
+      logger,
+    });
+    // Other nodes' subscription changes reach this node's matcher within one poll interval.
+    const refresher = setInterval(() => {
+      registry.refreshIfStale().catch((err: unknown) => logger.warn({ err }, 'subscription refresh failed'));
+    }, config.notifyPollMs);
+    refresher.unref();
+    const subscriptions = createSubscriptionService({
+      store: subStore,
+      registry,
+      clock,
+      limits: queryLimits,
+      maxConsecutiveFailures: config.subscriptionMaxFailures,
+      checkEndpoint: (uri) => checkDestination(policy, uri),
+      resolveContext,
+      ensureContextUrl,
+    });
+    routes.push(subscriptionRoutes(subscriptions, config));
+    worker.start();
+    periodic.start();
+    stoppers.push(async () => {
+      clearInterval(refresher);
+      await periodic.stop();
+      await worker.stop();
+      await transport.close();
+    });
+  }
+
   const tenants = createTenantRegistry(store);
-  const entities = createEntityService({ store, clock, limits: { maxGeometryVertices: config.maxGeometryVertices } });
-  const batch = createBatchService({
-    store,
-    clock,
-    limits: { maxGeometryVertices: config.maxGeometryVertices },
-    maxBatchSize: config.maxBatchSize,
-    resolveContext: (c) => contexts.resolve(c),
-  });
+  const entities = createEntityService({ store, clock, limits });
+  const batch = createBatchService({ store, clock, limits, maxBatchSize: config.maxBatchSize, resolveContext });
   const queries = createEntityQueryService({ store, clock });
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    routes: [entityRoutes(entities), queryRoutes(queries, config), discoveryRoutes(store), batchRoutes(batch), contextRoutes(contexts)],
-    deps: {
-      resolveContext: (c) => contexts.resolve(c),
-      ensureContextUrl: (rc) => contexts.ensureUrl(rc),
-      tenantExists: (t) => tenants.exists(t),
-    },
+    routes: [entityRoutes(entities), queryRoutes(queries, config), discoveryRoutes(store), batchRoutes(batch), contextRoutes(contexts), ...routes],
+    deps: { resolveContext, ensureContextUrl, tenantExists: (t) => tenants.exists(t) },
   });
   return {
     app,
     store,
     async close() {
       await app.close();
-      await store.close();
+      for (const stop of stoppers) await stop();
+      await base.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 // Versioned SQLite schema migrations, applied in order at open inside one transaction (PRAGMA user_version).
 import type BetterSqlite3 from 'better-sqlite3';
+import { SQLITE_SUBSCRIPTION_DDL } from './subscription-store.ts';
 import { backfillEntityIndex } from './entity-index.ts';
 
 export interface Migration {
@@ -164,6 +165,12 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
     backfill: (db) => void backfillEntityIndex(db),
+  },
+  {
+    version: 3,
+    description: 'subscriptions, notification outbox, subscriptions version',
+    // Released schema: SQLITE_SUBSCRIPTION_DDL must never change; later changes go in a new migration.
+    sql: SQLITE_SUBSCRIPTION_DDL,
   },
 ];
 

@@ -10,6 +10,8 @@ import { systemClock } from '../../ports/clock.ts';
 import type { BatchItem, BatchOutcome, ContextKind, EntityStore, StoredContext, WriteDecision, WriteOptions } from '../../ports/store.ts';
 import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.ts';
+import { createOutboxInserter, createSqliteSubscriptionStore } from './subscription-store.ts';
+import type { SubscriptionStore } from '../../ports/subscription-store.ts';
 import { createEntityIndex } from './entity-index.ts';
 import { compileDiscovery, compileQuery, type CompileOptions } from './query-compile.ts';
 import { driverCandidates, probeDriver } from './query-drivers.ts';
@@ -80,9 +82,11 @@ function toStoredContext(row: ContextRow): StoredContext {
  * better-sqlite3 is synchronous: a call blocks the event loop for its (short) duration, which is also
  * why `decide` must be synchronous.
  */
-export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
+export function createSqliteStore(options: SqliteStoreOptions): EntityStore & { subscriptions: SubscriptionStore } {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path);
+  const writeOutbox = createOutboxInserter(db);
+  const subscriptions = createSqliteSubscriptionStore(db, clock);
   registerSqlFunctions(db);
   const index = createEntityIndex(db);
 
@@ -198,6 +202,8 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
       // entity_types rows go with it (ON DELETE CASCADE).
       stmt.deleteEntity.run(tenant, id);
     }
+    // Notifications owed by this change commit with it (durable outbox, issue 5).
+    if (decision.outbox !== undefined && decision.outbox.length > 0) writeOutbox(decision.outbox);
     return decision.result;
   }
 
@@ -246,6 +252,7 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore {
   const batchTx = db.transaction(batchSync);
 
   return {
+    subscriptions,
     async tenantExists(tenant) {
       return tenantExistsSync(tenant);
     },
