@@ -212,6 +212,10 @@ describe('SQLite store specifics', () => {
         'geo_rtree_node',
         'geo_rtree_parent',
         'geo_rtree_rowid',
+        'kend_meta',
+        'outbox',
+        'sqlite_sequence',
+        'subscriptions',
         'tenants',
         'value_paths',
       ]);
