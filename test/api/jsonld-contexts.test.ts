@@ -44,7 +44,7 @@ after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-const kend = startKend({ KEND_CONTEXT_FETCH_TIMEOUT_MS: '300', KEND_CONTEXT_MAX_BYTES: '4096' });
+const kend = startKend({ KEND_CONTEXT_FETCH_TIMEOUT_MS: '1500', KEND_CONTEXT_MAX_BYTES: '4096' });
 const link = (url: string) => ({ link: `<${url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"` });
 
 describe('@context from the Link header (application/json)', () => {

@@ -68,7 +68,7 @@ export function testDeps(
     fetcher,
     clock: fakeClock(),
     config: {
-      contextFetchTimeoutMs: 200,
+      contextFetchTimeoutMs: 1500,
       contextMaxBytes: 1024,
       contextCacheTtlSeconds: 60,
       contextMaxDepth: 3,

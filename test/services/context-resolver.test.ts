@@ -189,7 +189,7 @@ describe('errors', () => {
     const { resolver } = httpResolver();
     const started = Date.now();
     assert.equal(await problemOf(() => resolver.resolve(`${srv.base}/slow.jsonld`)), 'LdContextNotAvailable');
-    assert.ok(Date.now() - started < 2_000);
+    assert.ok(Date.now() - started < 10_000);
   });
 
   test('an unreachable host, a 404 and an oversize document are 504 LdContextNotAvailable', async () => {
