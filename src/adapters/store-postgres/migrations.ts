@@ -1,5 +1,6 @@
 // Versioned PostgreSQL schema migrations, applied at start under an advisory lock (schema_migrations table).
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { backfillV2, V2_FINAL_SQL, V2_SQL } from './migration-v2.ts';
 
 export interface Migration {
   /** 1, 2, 3… without gaps; recorded in schema_migrations once applied. */
@@ -7,6 +8,10 @@ export interface Migration {
   description: string;
   /** SQL script (several statements, no parameters); never edited once released (add a migration instead). */
   sql: string;
+  /** Data migration run after `sql` in the same transaction (rows derived in JavaScript). */
+  backfill?: (client: PoolClient) => Promise<void>;
+  /** SQL run after the backfill (e.g. constraints the backfill makes true). */
+  finalSql?: string;
 }
 
 /**
@@ -22,7 +27,7 @@ export const MIGRATION_LOCK_KEY = 0x6b656e64;
  *   index comparisons than a linguistic collation.
  * - `doc` is `json`, not `jsonb`: json keeps the document text exactly as written (member order, number
  *   spelling, duplicate keys) and accepts the escape `\u0000`, which jsonb rejects. Reads parse that text,
- *   so an entity round-trips exactly as with SQLite. Indexed queries get their own columns/tables later.
+ *   so an entity round-trips exactly as with SQLite. Queries use the derived columns and tables of v2 (migration-v2.ts).
  * - `seq` is an identity kept when an entity is replaced: the stable listing order and a pagination cursor.
  * - Timestamps are timestamptz (queryable); the exact strings live in the documents.
  * - `CREATE EXTENSION IF NOT EXISTS postgis` needs a superuser only the first time; an operator may create
@@ -75,6 +80,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'query: search documents, attribute-value index, geometries (PostGIS), q helper functions',
+    sql: V2_SQL,
+    backfill: backfillV2,
+    finalSql: V2_FINAL_SQL,
+  },
 ];
 
 /** The schema version this build writes and expects. */
@@ -114,6 +126,8 @@ export async function applyMigrations(pool: Pool, migrations: readonly Migration
     for (const m of migrations) {
       if (m.version <= current) continue;
       await client.query(m.sql);
+      if (m.backfill !== undefined) await m.backfill(client);
+      if (m.finalSql !== undefined) await client.query(m.finalSql);
       await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
     }
     await client.query('COMMIT');

@@ -1,8 +1,8 @@
 // The PostgreSQL + PostGIS EntityStore (pg Pool): the production store, one database shared by many nodes.
 import { Pool, type PoolClient } from 'pg';
 import type { Entity } from '../../core/model/entity.ts';
-import { referenceQuery, type EntityQuery, type PageRequest, type QueryPage } from '../../core/query/entity-query.ts';
-import { summarizeEntities, type DiscoveryRow } from '../../core/query/discovery.ts';
+import type { EntityQuery, PageRequest, QueryPage } from '../../core/query/entity-query.ts';
+import type { DiscoveryRow } from '../../core/query/discovery.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { DEFAULT_TENANT, type TenantId } from '../../core/tenant.ts';
 import { NgsiError } from '../../core/errors.ts';
@@ -18,7 +18,12 @@ import type {
   WriteOptions,
 } from '../../ports/store.ts';
 import { applyMigrations } from './migrations.ts';
-import { sql } from './statements.ts';
+import { createAutoAnalyze } from './auto-analyze.ts';
+import { recordPut, recordRemove, writeBatchStates, type BatchEntityState } from './batch-write.ts';
+import { deriveEntity } from './derive.ts';
+import { discoverRows, queryPage } from './query-run.ts';
+import { sideRowParams, sql } from './statements.ts';
+import { textFromKey, textKey } from './text-key.ts';
 import { inTransaction } from './transaction.ts';
 
 export interface PostgresStoreOptions {
@@ -67,6 +72,16 @@ function toStoredContext(row: ContextRow): StoredContext {
   return entry;
 }
 
+/** A decision that cannot be written is a programming error: it aborts the transaction. */
+function checkDecision<R>(id: string, decision: WriteDecision<R>): void {
+  if (decision.put !== undefined && decision.remove === true) {
+    throw new Error('writeEntity: a decision cannot both put and remove');
+  }
+  if (decision.put !== undefined && decision.put.id !== id) {
+    throw new Error(`writeEntity: decided entity id '${decision.put.id}' differs from '${id}'`);
+  }
+}
+
 function nonexistentTenant(tenant: TenantId): NgsiError {
   return new NgsiError('NonexistentTenant', `Tenant '${tenant}' does not exist`);
 }
@@ -83,6 +98,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'kend',
+    // Queries are short and many run at once: a parallel worker's start-up costs more than it saves, and
+    // takes a core from a concurrent request.
+    options: '-c max_parallel_workers_per_gather=0',
   });
   // An idle pooled connection that breaks (server restart, network) is dropped by the pool; the next
   // checkout opens a new one. Without a listener the 'error' event would crash the process.
@@ -94,6 +112,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw err;
   }
   let closed = false;
+  const statistics = createAutoAnalyze(pool);
 
   /**
    * Validates one decision and writes it on a row this transaction has locked (or found absent).
@@ -107,20 +126,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     decision: WriteDecision<R>,
     tenantKnown: boolean,
   ): Promise<string | null> {
-    if (decision.put !== undefined && decision.remove === true) {
-      throw new Error('writeEntity: a decision cannot both put and remove');
-    }
+    checkDecision(id, decision);
     const entity = decision.put;
     if (entity !== undefined) {
-      if (entity.id !== id) throw new Error(`writeEntity: decided entity id '${entity.id}' differs from '${id}'`);
       const doc = JSON.stringify(entity);
-      const params = [tenant, id, entity.types, entity.createdAt, entity.modifiedAt, doc];
-      if (currentDoc === null) await client.query(sql.insertEntity([...params, !tenantKnown, clock.nowIso()]));
-      else await client.query(sql.updateEntity(params));
+      // The query side (search document, attribute index, geometries) is written in the same statement.
+      const derived = deriveEntity(entity);
+      const params = [tenant, textKey(id), entity.types, entity.createdAt, entity.modifiedAt, doc];
+      const side = [derived.qdoc, ...sideRowParams(derived)];
+      if (currentDoc === null) await client.query(sql.insertEntity([...params, !tenantKnown, clock.nowIso(), ...side]));
+      else await client.query(sql.updateEntity([...params, ...side]));
       return doc;
     }
     if (decision.remove === true && currentDoc !== null) {
-      await client.query(sql.deleteEntity([tenant, id]));
+      await client.query(sql.deleteEntity([tenant, textKey(id)]));
       return null;
     }
     return currentDoc;
@@ -133,7 +152,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     decide: (current: Entity | null) => WriteDecision<R>,
     writeOptions: WriteOptions,
   ): Promise<R> {
-    const { rows } = await client.query<LockRow>(sql.lockEntity([tenant, id]));
+    const { rows } = await client.query<LockRow>(sql.lockEntity([tenant, textKey(id)]));
     const { doc, tenant_known } = rows[0];
     const tenantKnown = tenant === DEFAULT_TENANT || tenant_known;
     if (!tenantKnown && !writeOptions.createTenant) throw nonexistentTenant(tenant);
@@ -142,41 +161,55 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     return decision.result;
   }
 
+  /**
+   * Decides every item in order against the batch's own view of each id (so an item sees the writes of
+   * the items before it), then writes the final states set-based (batch-write.ts): a few statements per
+   * batch, not one per item.
+   */
   async function writeBatch<R>(
     client: PoolClient,
     tenant: TenantId,
     items: readonly BatchItem<R>[],
     writeOptions: WriteOptions,
   ): Promise<BatchOutcome<R>[]> {
-    let tenantKnown =
+    const tenantKnown =
       tenant === DEFAULT_TENANT || ((await client.query(sql.tenantExists([tenant]))).rowCount ?? 0) > 0;
     if (!tenantKnown && !writeOptions.createTenant) throw nonexistentTenant(tenant);
-    // The document text of every id of the batch as this transaction sees it (null: absent).
-    const docs = new Map<string, string | null>(items.map((item) => [item.id, null]));
-    const ids = [...docs.keys()];
-    const locked = await client.query<DocRow & { id: string }>(sql.lockEntities([tenant, ids]));
-    for (const row of locked.rows) docs.set(row.id, row.doc);
+    const states = new Map<string, BatchEntityState>(items.map((item) => [item.id, { start: null, doc: null }]));
+    const keys = [...states.keys()].map(textKey);
+    const locked = await client.query<DocRow & { id: string }>(sql.lockEntities([tenant, keys]));
+    for (const row of locked.rows) {
+      const state = states.get(textFromKey(row.id))!;
+      state.start = row.doc;
+      state.doc = row.doc;
+    }
 
     const outcomes: BatchOutcome<R>[] = [];
-    for (const item of items) {
-      const currentDoc = docs.get(item.id) ?? null;
+    let anyPut = false;
+    items.forEach((item, index) => {
+      const state = states.get(item.id)!;
       let decision: WriteDecision<R>;
       try {
         // A fresh parse per item, as a re-read would give: one item's decide cannot alias another's state.
-        decision = item.decide(currentDoc === null ? null : parseEntity(currentDoc));
+        decision = item.decide(state.doc === null ? null : parseEntity(state.doc));
       } catch (error) {
         // decide() is pure and runs before any write of its item, so a refused item left nothing behind.
         if (error instanceof NgsiError) {
           outcomes.push({ ok: false, error });
-          continue;
+          return;
         }
         throw error;
       }
-      const after = await apply(client, tenant, item.id, currentDoc, decision, tenantKnown);
-      if (decision.put !== undefined) tenantKnown = true;
-      docs.set(item.id, after);
+      checkDecision(item.id, decision);
+      if (decision.put !== undefined) {
+        recordPut(state, decision.put, index);
+        anyPut = true;
+      }
+      else if (decision.remove === true) recordRemove(state);
       outcomes.push({ ok: true, result: decision.result });
-    }
+    });
+    // As item by item: a put creates a missing tenant even if a later item removes that entity again.
+    await writeBatchStates(client, tenant, states, anyPut && !tenantKnown, clock.nowIso());
     return outcomes;
   }
 
@@ -191,25 +224,29 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async getEntity(tenant, id) {
-      const { rows } = await pool.query<DocRow>(sql.getEntity([tenant, id]));
+      const { rows } = await pool.query<DocRow>(sql.getEntity([tenant, textKey(id)]));
       return rows.length === 0 ? null : parseEntity(rows[0].doc);
     },
 
-    writeEntity(tenant, id, decide, writeOptions) {
-      return inTransaction(pool, (client) => writeOne(client, tenant, id, decide, writeOptions));
+    async writeEntity(tenant, id, decide, writeOptions) {
+      const result = await inTransaction(pool, (client) => writeOne(client, tenant, id, decide, writeOptions));
+      await statistics.written(1);
+      return result;
     },
 
-    writeEntities(tenant, items, writeOptions) {
-      return inTransaction(pool, (client) => writeBatch(client, tenant, items, writeOptions));
+    async writeEntities(tenant, items, writeOptions) {
+      const outcomes = await inTransaction(pool, (client) => writeBatch(client, tenant, items, writeOptions));
+      await statistics.written(items.length);
+      return outcomes;
     },
 
-    // Interim: reference evaluation over all entities, replaced by compiled SQL (issue 4).
-    async queryEntities(tenant: TenantId, query: EntityQuery, page: PageRequest): Promise<QueryPage> {
-      return referenceQuery(query, await listAll(tenant), page);
+    // Compiled SQL (query-compile.ts), agreeing with referenceQuery (test/property/postgres-query.test.ts).
+    queryEntities(tenant: TenantId, query: EntityQuery, page: PageRequest): Promise<QueryPage> {
+      return queryPage(pool, tenant, query, page);
     },
 
-    async discover(tenant: TenantId): Promise<DiscoveryRow[]> {
-      return summarizeEntities(await listAll(tenant));
+    discover(tenant: TenantId): Promise<DiscoveryRow[]> {
+      return discoverRows(pool, tenant);
     },
 
     listEntities: listAll,

@@ -1,13 +1,14 @@
 // The SQL of the PostgreSQL store: named statements with bound parameters only, prepared once per connection.
 import type { QueryConfig } from 'pg';
+import type { Derived } from './derive.ts';
 
-export type Param = string | number | boolean | null | string[];
+export type Param = string | number | boolean | null | readonly (string | number | boolean | null)[];
 
 /**
  * A named statement: pg prepares it once per pooled connection and then sends only its parameters, so
  * every tenant shares one set of plans. All values are bound parameters; no SQL is built from data.
  */
-function statement(name: string, text: string): (values: Param[]) => QueryConfig<Param[]> {
+export function statement(name: string, text: string): (values: Param[]) => QueryConfig<Param[]> {
   return (values) => ({ name: `kend_${name}`, text, values });
 }
 
@@ -17,7 +18,41 @@ const SELECT_CONTEXTS = `
          to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
   FROM contexts`;
 
-/** Rows: `doc` is the stored JSON text, parsed by the caller (independent of pg's global type parsers). */
+/** Removes the side rows (entity_attrs, entity_geo) of the seq in CTE `target`. */
+export const CLEAR_SIDE_ROWS = `old_attrs AS (DELETE FROM entity_attrs WHERE seq IN (SELECT seq FROM target)),
+     old_geo AS (DELETE FROM entity_geo WHERE seq IN (SELECT seq FROM target))`;
+
+/**
+ * Inserts the side rows of the entity in CTE `target` (tenant, seq) from ten array parameters starting at
+ * `$first`: entity_attrs columns attr, kind, head, src, num, str, dtk; entity_geo attr, instance, GeoJSON.
+ * ST_IsValidDetail (not ST_IsValid) reports validity without a NOTICE.
+ */
+function SIDE_ROWS(first: number): string {
+  const p = (i: number, type: string) => `$${first + i}::${type}`;
+  return `new_attrs AS (
+       INSERT INTO entity_attrs (tenant, seq, attr, kind, head, src, num, str, dtk)
+       SELECT t.tenant, t.seq, a.attr, a.kind, a.head, a.src::"char", a.num, a.str, a.dtk
+       FROM target t, unnest(${p(0, 'text[]')}, ${p(1, 'text[]')}, ${p(2, 'boolean[]')}, ${p(3, 'text[]')},
+         ${p(4, 'float8[]')}, ${p(5, 'text[]')}, ${p(6, 'bigint[]')}) AS a(attr, kind, head, src, num, str, dtk)
+     )
+     INSERT INTO entity_geo (tenant, seq, attr, instance_key, valid, geom, geog)
+     SELECT t.tenant, t.seq, g.attr, g.inst, (ST_IsValidDetail(g.geom)).valid, g.geom, g.geom::geography
+     FROM target t, LATERAL (
+       SELECT u.attr, u.inst, ST_Force2D(ST_GeomFromGeoJSON(u.geojson)) AS geom
+       FROM unnest(${p(7, 'text[]')}, ${p(8, 'int[]')}, ${p(9, 'text[]')}) AS u(attr, inst, geojson)
+     ) g`;
+}
+
+/** The side-row parameters of a derived entity, in SIDE_ROWS order. */
+export function sideRowParams(d: Derived): Param[] {
+  const a = d.attrs;
+  return [a.attr, a.kind, a.head, a.src, a.num, a.str, a.dtk, d.geo.attr, d.geo.instance, d.geo.geojson];
+}
+
+/**
+ * Entity ids are stored as their textKey (text-key.ts): identical for ordinary ids, and PostgreSQL text
+ * can then hold every JavaScript string (U+0000 included) with "C" order equal to UTF-16 order.
+ * Rows: `doc` is the stored JSON text, parsed by the caller (independent of pg's global type parsers). */
 export const sql = {
   tenantExists: statement('tenant_exists', 'SELECT 1 FROM tenants WHERE name = $1'),
   getEntity: statement('get_entity', 'SELECT doc::text AS doc FROM entities WHERE tenant = $1 AND id = $2'),
@@ -39,35 +74,61 @@ export const sql = {
     `SELECT id, doc::text AS doc FROM entities WHERE tenant = $1 AND id = ANY ($2::text[])
      ORDER BY id FOR UPDATE`,
   ),
-  // $1 tenant, $2 id, $3 types, $4 createdAt, $5 modifiedAt, $6 document, $7 create the tenant, $8 now.
-  // Foreign keys are checked at the end of the statement, after every part of it has run.
+  // $1 tenant, $2 id key, $3 types, $4 createdAt, $5 modifiedAt, $6 document, $7 create the tenant, $8 now,
+  // $9 search document, $10… side rows (SIDE_ROWS). Foreign keys are checked at the end of the
+  // statement, after every part of it has run. Side rows of the new seq are cleared first in case a seq
+  // was ever reused (a sequence reset after a TRUNCATE).
   insertEntity: statement(
     'insert_entity',
     `WITH new_tenant AS (
        INSERT INTO tenants (name, created_at) SELECT $1, $8::timestamptz WHERE $7::boolean
        ON CONFLICT (name) DO NOTHING
-     ), new_entity AS (
-       INSERT INTO entities (tenant, id, types, created_at, modified_at, doc)
-       VALUES ($1, $2, to_jsonb($3::text[]), $4::timestamptz, $5::timestamptz, $6::json)
-     )
-     INSERT INTO entity_types (tenant, id, type) SELECT $1, $2, t FROM unnest($3::text[]) AS t
-     ON CONFLICT DO NOTHING`,
+     ), target AS (
+       INSERT INTO entities (tenant, id, types, created_at, modified_at, doc, qdoc)
+       VALUES ($1, $2, to_jsonb($3::text[]), $4::timestamptz, $5::timestamptz, $6::json, $9::jsonb)
+       RETURNING tenant, seq
+     ), new_types AS (
+       INSERT INTO entity_types (tenant, id, type) SELECT $1, $2, t FROM unnest($3::text[]) AS t
+       ON CONFLICT DO NOTHING
+     ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(10)}`,
   ),
-  // Keeps seq. Type rows: the stale ones go, the new ones come, the kept ones stay (disjoint sets).
+  // Keeps seq. Type rows: the stale ones go, the new ones come, the kept ones stay (disjoint sets). Side
+  // rows: all replaced (every part of a statement sees the same snapshot, so the deletes miss the inserts).
   updateEntity: statement(
     'update_entity',
-    `WITH changed AS (
+    `WITH target AS (
        UPDATE entities SET types = to_jsonb($3::text[]), created_at = $4::timestamptz,
-         modified_at = $5::timestamptz, doc = $6::json
+         modified_at = $5::timestamptz, doc = $6::json, qdoc = $7::jsonb
        WHERE tenant = $1 AND id = $2
+       RETURNING tenant, seq
      ), stale_types AS (
        DELETE FROM entity_types WHERE tenant = $1 AND id = $2 AND type <> ALL ($3::text[])
-     )
-     INSERT INTO entity_types (tenant, id, type) SELECT $1, $2, t FROM unnest($3::text[]) AS t
-     ON CONFLICT DO NOTHING`,
+     ), new_types AS (
+       INSERT INTO entity_types (tenant, id, type) SELECT $1, $2, t FROM unnest($3::text[]) AS t
+       ON CONFLICT DO NOTHING
+     ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(8)}`,
   ),
-  // entity_types rows go with it (ON DELETE CASCADE).
-  deleteEntity: statement('delete_entity', 'DELETE FROM entities WHERE tenant = $1 AND id = $2'),
+  // entity_types rows go with it (ON DELETE CASCADE); side rows in the same statement.
+  deleteEntity: statement(
+    'delete_entity',
+    `WITH target AS (DELETE FROM entities WHERE tenant = $1 AND id = $2 RETURNING seq), ${CLEAR_SIDE_ROWS}
+     SELECT count(*) FROM target`,
+  ),
+  // Migration v2: $1 seq, $2 search document, $3 id key, $4… side rows. An id whose key differs from it
+  // (characters ≥ U+D800 or U+0001) is rewritten in entities and entity_types together; foreign keys are
+  // checked at the end of the statement.
+  backfillEntity: statement(
+    'backfill_entity',
+    `WITH target AS (
+       UPDATE entities SET qdoc = $2::jsonb, id = $3::text WHERE seq = $1::bigint RETURNING tenant, seq
+     ), old_types AS (
+       DELETE FROM entity_types t USING entities e
+       WHERE e.seq = $1::bigint AND t.tenant = e.tenant AND t.id = e.id AND t.id <> $3::text
+       RETURNING t.tenant, t.type
+     ), new_types AS (
+       INSERT INTO entity_types (tenant, id, type) SELECT tenant, $3::text, type FROM old_types
+     ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(4)}`,
+  ),
   putContext: statement(
     'put_context',
     `INSERT INTO contexts (local_id, kind, url, document, created_at) VALUES ($1, $2, $3, $4::json, $5::timestamptz)
