@@ -93,13 +93,6 @@ function build(raw: RawQuery, terms: TermMap, limits: QueryLimits, requireNarrow
   return query;
 }
 
-function boolParam(query: QueryParams, name: string): boolean {
-  const v = query.get(name);
-  if (v === undefined || v === 'false') return false;
-  if (v === 'true') return true;
-  throw badRequestData(`${name} must be true or false`, `Invalid ${name}`);
-}
-
 /** GET /entities and DELETE /entities: the selection from URL parameters. */
 export function entityQueryFromParams(params: QueryParams, terms: TermMap, limits: QueryLimits): EntityQuery {
   const selector: EntitySelector = {};
@@ -110,7 +103,7 @@ export function entityQueryFromParams(params: QueryParams, terms: TermMap, limit
   if (id !== undefined) selector.ids = parseIdList(id);
   const idPattern = params.get('idPattern');
   if (idPattern !== undefined) selector.idPattern = parseIdPattern(idPattern, limits.maxIdPatternLength);
-  const local = boolParam(params, 'local');
+  const local = params.bool('local');
   const csf = params.get('csf');
   // No context sources are registered locally, so csf selects nothing extra; its syntax is still checked.
   if (csf !== undefined) parseQ(csf, terms, { maxLength: limits.maxQueryLength });
@@ -199,7 +192,7 @@ export function entityQueryFromBody(body: JsonObject, params: QueryParams, terms
       geo,
       orderBy: params.get('orderBy'),
       expandValues: params.get('expandValues'),
-      local: boolParam(params, 'local'),
+      local: params.bool('local'),
     },
     terms,
     limits,

@@ -1,6 +1,6 @@
 // URL query parsing for NGSI-LD (GS CIM 009 §6.3): percent-decoding without turning "+" into a space
 // (fatal for regexes and scopeQ), parameters kept in the order the client sent them (page links, §11).
-import { invalidRequest } from '../core/errors.ts';
+import { badRequestData, invalidRequest } from '../core/errors.ts';
 
 export class QueryParams {
   private readonly map = new Map<string, string>();
@@ -19,6 +19,14 @@ export class QueryParams {
 
   has(name: string): boolean {
     return this.map.has(name);
+  }
+
+  /** A `true`/`false` parameter; absent = false; any other value → 400 BadRequestData. */
+  bool(name: string): boolean {
+    const v = this.map.get(name);
+    if (v === undefined || v === 'false') return false;
+    if (v === 'true') return true;
+    throw badRequestData(`${name} must be true or false`, `Invalid ${name}`);
   }
 
   names(): string[] {

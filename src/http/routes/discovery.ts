@@ -7,22 +7,9 @@ import type { DiscoveryRow } from '../../core/query/discovery.ts';
 import { isValidName } from '../../core/names.ts';
 import type { TenantId } from '../../core/tenant.ts';
 import type { OperationRequest, RouteTable } from '../operation.ts';
-import type { QueryParams } from '../query-params.ts';
 
 export interface DiscoverySource {
   discover(tenant: TenantId): Promise<DiscoveryRow[]>;
-}
-
-function details(query: QueryParams): boolean {
-  const v = query.get('details');
-  if (v === undefined || v === 'false') return false;
-  if (v === 'true') return true;
-  throw badRequestData('details must be true or false', 'Invalid details');
-}
-
-function local(query: QueryParams): void {
-  const v = query.get('local');
-  if (v !== undefined && v !== 'true' && v !== 'false') throw badRequestData('local must be true or false', 'Invalid local');
 }
 
 const uniq = (xs: string[]): string[] => [...new Set(xs)];
@@ -37,8 +24,8 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
         params: ['details', 'local'],
         offers: 'ngsi',
         async handle(req) {
-          const wantDetails = details(req.query);
-          local(req.query);
+          const wantDetails = req.query.bool('details');
+          req.query.bool('local');
           const rows = await rowsOf(req);
           const c = compact(req);
           const types = uniq(rows.map((r) => r.type));
@@ -61,7 +48,7 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
         params: ['local'],
         offers: 'ngsi',
         async handle(req) {
-          local(req.query);
+          req.query.bool('local');
           const name = req.path.type!;
           if (!isValidName(name)) throw badRequestData(`"${name}" is not a valid type name`, 'Invalid type');
           const fqn = req.context.terms.expandTerm(name);
@@ -91,8 +78,8 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
         params: ['details', 'local'],
         offers: 'ngsi',
         async handle(req) {
-          const wantDetails = details(req.query);
-          local(req.query);
+          const wantDetails = req.query.bool('details');
+          req.query.bool('local');
           const rows = (await rowsOf(req)).filter((r) => r.attr !== null);
           const c = compact(req);
           const attrs = uniq(rows.map((r) => r.attr!)).sort();
@@ -115,7 +102,7 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
         params: ['local'],
         offers: 'ngsi',
         async handle(req) {
-          local(req.query);
+          req.query.bool('local');
           const name = req.path.attrName!;
           if (!isValidName(name)) throw badRequestData(`"${name}" is not a valid attribute name`, 'Invalid attribute name');
           const fqn = req.context.terms.expandTerm(name);

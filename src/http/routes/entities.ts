@@ -13,7 +13,6 @@ import type { EntityService, EntityTarget } from '../../services/entities.ts';
 import { GEO_JSON_TYPE } from '../media-types.ts';
 import type { OperationRequest, OperationResponse, RouteTable } from '../operation.ts';
 import { checkAttrName, checkEntityId, locationOf } from '../path-ids.ts';
-import type { QueryParams } from '../query-params.ts';
 import { parseFormat, parseOptionTokens, parseReadOptions } from '../read-options.ts';
 import { API_ROOT } from '../app.ts';
 
@@ -26,13 +25,6 @@ function target(req: OperationRequest): EntityTarget {
 function updateResultResponse(result: { updated: string[]; notUpdated: unknown[] }): OperationResponse {
   if (result.notUpdated.length === 0) return { status: 204 };
   return { status: 207, body: result as unknown as JsonObject };
-}
-
-function boolParam(query: QueryParams, name: string): boolean {
-  const v = query.get(name);
-  if (v === undefined || v === 'false') return false;
-  if (v === 'true') return true;
-  throw badRequestData(`${name} must be true or false`, `Invalid ${name}`);
 }
 
 const emptyId = async (): Promise<OperationResponse> => {
@@ -64,7 +56,7 @@ export function entityRoutes(entities: EntityService): RouteTable {
           const t = target(req);
           const geo = req.responseType === GEO_JSON_TYPE;
           const opts = parseReadOptions(req.query, terms(req), geo);
-          boolParam(req.query, 'local');
+          req.query.bool('local');
           const entity = await entities.retrieve(req.tenant, t);
           if (!entityMatchesAttrs(entity, opts.projection)) throw notFound(`Entity ${t.id} has none of the requested attributes`, 'Entity not found');
           const body = geo ? renderFeature(entity, terms(req), opts, opts.geometryProperty) : renderEntity(entity, terms(req), opts);
@@ -158,7 +150,7 @@ export function entityRoutes(entities: EntityService): RouteTable {
         async handle(req) {
           const t = target(req);
           const attr = checkAttrName(req.path.attrId);
-          const deleteAll = boolParam(req.query, 'deleteAll');
+          const deleteAll = req.query.bool('deleteAll');
           const datasetId = req.query.get('datasetId');
           if (datasetId !== undefined && datasetId !== '@none' && !isAbsoluteUri(datasetId)) {
             throw badRequestData(`datasetId "${datasetId}" is not a URI`, 'Invalid datasetId');
