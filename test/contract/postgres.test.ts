@@ -91,7 +91,7 @@ if (!availability.ok) {
     });
 
     const reset = async (): Promise<void> => {
-      await admin.query("TRUNCATE entity_types, entity_attrs, entity_geo, entities, contexts; DELETE FROM tenants WHERE name <> ''");
+      await admin.query("TRUNCATE entity_types, entity_attrs, entity_geo, entities, contexts, subscriptions, outbox; DELETE FROM tenants WHERE name <> ''");
     };
 
     runStoreContract('postgres', async () => {
@@ -120,7 +120,10 @@ if (!availability.ok) {
           );
           assert.deepStrictEqual(
             tables.rows.map((r: { table_name: string }) => r.table_name),
-            ['contexts', 'entities', 'entity_attrs', 'entity_geo', 'entity_types', 'schema_migrations', 'tenants'],
+            [
+              'contexts', 'entities', 'entity_attrs', 'entity_geo', 'entity_types', 'kend_meta', 'outbox', 'schema_migrations',
+              'subscriptions', 'tenants',
+            ],
           );
           assert.deepStrictEqual((await check.query('SELECT name FROM tenants')).rows, [{ name: '' }]);
           const postgis = await check.query("SELECT 1 FROM pg_extension WHERE extname = 'postgis'");

@@ -29,7 +29,7 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** The subscription schema, until the lead makes it migration v3 (then it is already there). */
+/** A bare database (no entity store) gets the subscription schema alone: the store needs nothing else. */
 function applySubscriptionSchema(db: BetterSqlite3.Database): void {
   const present = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get();
   if (present === undefined) db.exec(SQLITE_SUBSCRIPTION_DDL);
@@ -39,8 +39,7 @@ function applySubscriptionSchema(db: BetterSqlite3.Database): void {
 async function freshFile(): Promise<{ path: string; db: BetterSqlite3.Database }> {
   const path = join(root, `db-${++counter}`, 'kend.db');
   await createSqliteStore({ path, clock }).close();
-  const db = openDatabase(path);
-  applySubscriptionSchema(db);
+  const db = openDatabase(path); // migration v3 created the subscription schema
   return { path, db };
 }
 

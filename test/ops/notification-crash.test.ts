@@ -10,11 +10,9 @@ import { join } from 'node:path';
 import { startKendProcess } from '../support/process.ts';
 import { TEST_STORE, testDatabaseUrl } from '../support/harness.ts';
 
-// The PostgreSQL adapter does not provide the subscription store yet (issue 5 is open): skipped there, with the reason.
-const skip = TEST_STORE === 'postgres' ? 'the PostgreSQL subscription store is not wired yet (issue 5)' : false;
 
 describe('Durable notifications across kill -9', () => {
-  test('1,000 notifications owed to a slow endpoint are all delivered after a crash and restart', { skip }, async () => {
+  test('1,000 notifications owed to a slow endpoint are all delivered after a crash and restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kend-crash-'));
     const db = TEST_STORE === 'postgres' ? await testDatabaseUrl() : { url: `sqlite:${join(dir, 'kend.db')}`, drop: async () => {} };
     after(async () => {

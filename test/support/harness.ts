@@ -89,3 +89,14 @@ export const ERR = 'https://uri.etsi.org/ngsi-ld/errors/';
 export function problem(res: TestResponse): { type: string; title: string; detail: string; status: number } {
   return res.json();
 }
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `deadlineMs` (no fixed sleeps). */
+export async function eventually<T>(probe: () => Promise<T | undefined>, deadlineMs = 5000, what = 'condition'): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`${what} did not hold within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,6 +1,7 @@
 // Versioned PostgreSQL schema migrations, applied at start under an advisory lock (schema_migrations table).
 import type { Pool, PoolClient } from 'pg';
 import { backfillV2, V2_FINAL_SQL, V2_SQL } from './migration-v2.ts';
+import { POSTGRES_SUBSCRIPTION_DDL } from './subscription-store.ts';
 
 export interface Migration {
   /** 1, 2, 3… without gaps; recorded in schema_migrations once applied. */
@@ -86,6 +87,11 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: V2_SQL,
     backfill: backfillV2,
     finalSql: V2_FINAL_SQL,
+  },
+  {
+    version: 3,
+    description: 'subscriptions, the notification outbox, kend_meta (subscription-store.ts)',
+    sql: POSTGRES_SUBSCRIPTION_DDL,
   },
 ];
 

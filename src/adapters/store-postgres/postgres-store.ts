@@ -25,6 +25,8 @@ import { discoverRows, queryPage } from './query-run.ts';
 import { sideRowParams, sql } from './statements.ts';
 import { textFromKey, textKey } from './text-key.ts';
 import { inTransaction } from './transaction.ts';
+import { createPostgresSubscriptionStore, insertOutbox } from './subscription-store.ts';
+import type { OutboxEntry, SubscriptionStore } from '../../ports/subscription-store.ts';
 
 export interface PostgresStoreOptions {
   /** A libpq-style URL: postgres://user:password@host:port/database?options. */
@@ -91,7 +93,9 @@ function nonexistentTenant(tenant: TenantId): NgsiError {
  * one transaction each with the entity rows locked, so writers of one entity are serialised across
  * connections, processes and nodes; a store that cannot migrate closes its pool and rejects.
  */
-export async function createPostgresStore(options: PostgresStoreOptions): Promise<EntityStore> {
+export async function createPostgresStore(
+  options: PostgresStoreOptions,
+): Promise<EntityStore & { subscriptions: SubscriptionStore }> {
   const clock = options.clock ?? systemClock;
   const pool = new Pool({
     connectionString: options.url,
@@ -158,6 +162,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     if (!tenantKnown && !writeOptions.createTenant) throw nonexistentTenant(tenant);
     const decision = decide(doc === null ? null : parseEntity(doc));
     await apply(client, tenant, id, doc, decision, tenantKnown);
+    // Notifications owed by this change commit with it (durable outbox, issue 5).
+    if (decision.outbox !== undefined) await insertOutbox(client, decision.outbox);
     return decision.result;
   }
 
@@ -185,6 +191,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     }
 
     const outcomes: BatchOutcome<R>[] = [];
+    const outbox: OutboxEntry[] = [];
     let anyPut = false;
     items.forEach((item, index) => {
       const state = states.get(item.id)!;
@@ -206,10 +213,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         anyPut = true;
       }
       else if (decision.remove === true) recordRemove(state);
+      if (decision.outbox !== undefined) outbox.push(...decision.outbox);
       outcomes.push({ ok: true, result: decision.result });
     });
     // As item by item: a put creates a missing tenant even if a later item removes that entity again.
     await writeBatchStates(client, tenant, states, anyPut && !tenantKnown, clock.nowIso());
+    await insertOutbox(client, outbox);
     return outcomes;
   }
 
@@ -217,7 +226,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     return (await pool.query<DocRow>(sql.listEntities([tenant]))).rows.map((row) => parseEntity(row.doc));
   }
 
+  const subscriptions = createPostgresSubscriptionStore(pool, clock);
+
   return {
+    subscriptions,
+
     async tenantExists(tenant) {
       if (tenant === DEFAULT_TENANT) return true;
       return ((await pool.query(sql.tenantExists([tenant]))).rowCount ?? 0) > 0;

@@ -10,7 +10,7 @@ import { textFromKey, textKey } from './text-key.ts';
 import { inTransaction } from './transaction.ts';
 
 /**
- * Schema of the subscription store (the lead adds it as migration v3). Notes:
+ * Schema of the subscription store (migration v3). Notes:
  * - Keys are COLLATE "C" text holding textKey(...) of ids, endpoints and coalesce keys; documents are json.
  * - Tenant-scoped lookups lead with `tenant`. The claim indexes lead with `endpoint` (one delivery queue per
  *   endpoint, across tenants) and the periodic index with the due time: a tenant prefix would defeat them.

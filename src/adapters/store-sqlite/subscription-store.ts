@@ -8,7 +8,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { DeliveryStatus, OutboxEntry, OutboxRow, StoredSubscription, SubscriptionStore } from '../../ports/subscription-store.ts';
 
 /**
- * Schema of the subscription store (the lead adds it as migration v3). Notes:
+ * Schema of the subscription store (migration v3). Notes:
  * - Timestamps are canonical ISO 8601 UTC millisecond strings (normalised on write), so text order is time order.
  * - `outbox.seq` (AUTOINCREMENT, never reused) is the queue order after not_before; `id` is the Notification id.
  * - The claim indexes lead with `endpoint`, not `tenant`: one delivery queue per endpoint, across tenants.
