@@ -4,6 +4,7 @@ import type { Entity } from '../core/model/entity.ts';
 import type { TenantId } from '../core/tenant.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { OutboxEntry } from './subscription-store.ts';
+import type { HistoryWrite } from '../core/temporal/model.ts';
 import type { NgsiError } from '../core/errors.ts';
 import type { DiscoveryRow } from '../core/query/discovery.ts';
 import type { EntityQuery, PageRequest, QueryPage } from '../core/query/entity-query.ts';
@@ -17,6 +18,8 @@ export interface WriteDecision<R> {
   remove?: boolean;
   /** Notifications owed because of this change: written to the durable outbox in the same transaction. */
   outbox?: readonly OutboxEntry[];
+  /** What the temporal store records of this change: written in the same transaction (issue 6). */
+  history?: HistoryWrite;
   result: R;
 }
 
