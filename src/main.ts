@@ -19,6 +19,13 @@ import { createBatchService } from './services/batch.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { EntityStore } from './ports/store.ts';
 import type { SubscriptionStore } from './ports/subscription-store.ts';
+import type { TemporalStore } from './ports/temporal-store.ts';
+import { parseDuration } from './core/temporal/duration.ts';
+import { createRecordingStore } from './services/recording-store.ts';
+import { createHistoryRetention } from './services/history-retention.ts';
+import { createTemporalService } from './services/temporal.ts';
+import { createTemporalQueryService } from './services/temporal-queries.ts';
+import { temporalRoutes } from './http/routes/temporal.ts';
 import type { JsonValue } from './core/json.ts';
 import type { RequestContext } from './core/jsonld/term-map.ts';
 import { checkDestination, parseDestinationPolicy } from './core/destination-policy.ts';
@@ -41,17 +48,20 @@ import { createTenantRegistry } from './services/tenants.ts';
 export interface Kend {
   app: ReturnType<typeof createApp>;
   store: EntityStore;
+  /** The temporal store when the entity store provides one (the temporal API is served only then). */
+  temporal?: TemporalStore;
   /** Stops accepting requests, then closes the store: reverse order of start-up. */
   close(): Promise<void>;
 }
+
+/** The store as opened, with the optional ports an adapter may provide. */
+type Stores = EntityStore & { subscriptions?: SubscriptionStore; temporal?: TemporalStore };
 
 export interface KendOverrides {
   logger?: Logger;
   clock?: Clock;
   fetcher?: DocumentFetcher;
 }
-
-type Stores = EntityStore & { subscriptions?: SubscriptionStore };
 
 async function openStore(config: Readonly<KendConfig>, clock: Clock): Promise<Stores> {
   const m = /^sqlite:(.*)$/.exec(config.databaseUrl);
@@ -85,6 +95,20 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   let store: EntityStore = base;
   const stoppers: (() => Promise<void>)[] = [];
   const routes = [];
+
+  // History: every entity change records its attribute instances in the same transaction (issue 6), when
+  // the store provides the temporal port and history is on; retention prunes old instances in the background.
+  const temporal = 'temporal' in base ? base.temporal : undefined;
+  if (temporal !== undefined) {
+    if (config.historyEnabled) store = createRecordingStore({ store, clock });
+    if (config.historyRetention !== '') {
+      const retention = parseDuration(config.historyRetention);
+      if (retention === null) throw new ConfigError('KEND_HISTORY_RETENTION', `"${config.historyRetention}" is not an ISO 8601 duration`);
+      const job = createHistoryRetention({ temporal, clock, retention, intervalMs: config.historyPruneIntervalMs, logger });
+      job.start();
+      stoppers.push(() => job.stop());
+    }
+  }
   if (subStore !== undefined) {
     const registry = createSubscriptionRegistry({ store: subStore, resolveContext, ensureContextUrl, limits: queryLimits, logger });
     await registry.refresh();
@@ -106,7 +130,14 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
         maxAttempts: config.notifyMaxAttempts,
       },
     });
-    store = createNotifyingStore({ store: base, registry, clock, onEnqueued: () => worker.kick() });
+    store = createNotifyingStore({
+      store,
+      registry,
+      clock,
+      onEnqueued: (dueAtMs) => {
+        for (const at of dueAtMs) worker.kick(at);
+      },
+    });
     const periodic = createPeriodicNotifier({
       entities: base,
       subscriptions: subStore,
@@ -147,6 +178,11 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   const entities = createEntityService({ store, clock, limits });
   const batch = createBatchService({ store, clock, limits, maxBatchSize: config.maxBatchSize, resolveContext });
   const queries = createEntityQueryService({ store, clock });
+  if (temporal !== undefined) {
+    const provision = createTemporalService({ store, temporal, clock, limits });
+    const temporalQueries = createTemporalQueryService({ temporal, instanceLimit: config.temporalInstanceLimit });
+    routes.push(temporalRoutes(provision, temporalQueries, config));
+  }
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
@@ -156,6 +192,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   return {
     app,
     store,
+    ...(temporal !== undefined ? { temporal } : {}),
     async close() {
       await app.close();
       for (const stop of stoppers) await stop();

@@ -1,6 +1,10 @@
 // Parses and validates configuration from the environment: the only reader of process.env.
 import { CONFIG_FIELDS, type KendConfig } from './schema.ts';
 
+// The shape of an ISO 8601 duration with at least one non-zero-length component (parsed for use by
+// core/temporal/duration.ts; config imports nothing outside config).
+const ISO_DURATION = /^P(?!$)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?!$)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$/;
+
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
     super(`${variable}: ${message}`);
@@ -10,7 +14,7 @@ export class ConfigError extends Error {
 
 /** Builds a frozen config from an environment map; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Readonly<KendConfig> {
-  const out: Partial<Record<keyof KendConfig, string | number>> = {};
+  const out: Partial<Record<keyof KendConfig, string | number | boolean>> = {};
   for (const field of CONFIG_FIELDS) {
     const raw = env[field.env];
     if (raw === undefined || raw === '') {
@@ -43,6 +47,17 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ke
       case 'string':
         out[field.key] = raw;
         break;
+      case 'bool': {
+        const v = raw.trim().toLowerCase();
+        if (['true', '1', 'yes', 'on'].includes(v)) out[field.key] = true;
+        else if (['false', '0', 'no', 'off'].includes(v)) out[field.key] = false;
+        else throw new ConfigError(field.env, `must be true or false, got "${raw}"`);
+        break;
+      }
+      case 'duration':
+        if (!ISO_DURATION.test(raw.trim())) throw new ConfigError(field.env, `must be an ISO 8601 duration such as P30D, PT12H or P1Y, got "${raw}"`);
+        out[field.key] = raw.trim();
+        break;
     }
   }
   const config = out as unknown as KendConfig;
@@ -56,8 +71,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ke
 }
 
 /** The config as printed by --print-config: secrets masked. */
-export function printableConfig(config: KendConfig): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
+export function printableConfig(config: KendConfig): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
   for (const field of CONFIG_FIELDS) {
     const v = config[field.key];
     out[field.env] = field.secret ? String(v).replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@') : v;

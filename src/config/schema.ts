@@ -31,19 +31,25 @@ export interface KendConfig {
   notifyLeaseMs: number;
   notifyPollMs: number;
   subscriptionMaxFailures: number;
+  historyEnabled: boolean;
+  /** ISO 8601 duration; '' = keep history forever. */
+  historyRetention: string;
+  historyPruneIntervalMs: number;
+  temporalInstanceLimit: number;
 }
 
-type Kind = 'int' | 'string' | 'url' | 'enum';
+type Kind = 'int' | 'string' | 'url' | 'enum' | 'bool' | 'duration';
 
 export interface ConfigField {
   key: keyof KendConfig;
   env: string;
   kind: Kind;
-  default: string | number | ((partial: Partial<KendConfig>) => string);
+  default: string | number | boolean | ((partial: Partial<KendConfig>) => string);
   description: string;
   min?: number;
   max?: number;
-  values?: readonly string[];  secret?: boolean;
+  values?: readonly string[];
+  secret?: boolean;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -77,4 +83,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { key: 'notifyLeaseMs', env: 'KEND_NOTIFY_LEASE_MS', kind: 'int', default: 60_000, min: 100, max: 86_400_000, description: 'How long a node holds claimed notifications; after a crash they are delivered again once it expires' },
   { key: 'notifyPollMs', env: 'KEND_NOTIFY_POLL_MS', kind: 'int', default: 1000, min: 10, max: 600_000, description: 'Outbox and periodic-subscription poll interval (writes on this node wake delivery at once)' },
   { key: 'subscriptionMaxFailures', env: 'KEND_SUBSCRIPTION_MAX_FAILURES', kind: 'int', default: 5, min: 0, max: 100_000, description: 'Consecutive delivery failures after which a subscription shows status failed (0 = never)' },
+  { key: 'historyEnabled', env: 'KEND_HISTORY', kind: 'bool', default: true, description: 'Record every entity change as temporal history (`false`: only the temporal API writes history)' },
+  { key: 'historyRetention', env: 'KEND_HISTORY_RETENTION', kind: 'duration', default: '', description: 'How long history is kept, an ISO 8601 duration (`P90D`, `P1Y`); empty = forever. A background job removes older instances' },
+  { key: 'historyPruneIntervalMs', env: 'KEND_HISTORY_PRUNE_INTERVAL_MS', kind: 'int', default: 3_600_000, min: 1000, max: 86_400_000, description: 'How often the retention job runs (only with `KEND_HISTORY_RETENTION`)' },
+  { key: 'temporalInstanceLimit', env: 'KEND_TEMPORAL_INSTANCE_LIMIT', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'Most instances per attribute in one temporal answer; more → 206 Partial Content with Content-Range' },
 ];

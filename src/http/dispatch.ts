@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { NgsiError, badRequestData, invalidRequest } from '../core/errors.ts';
 import { isJsonObject, type JsonValue } from '../core/json.ts';
 import type { RequestContext } from '../core/jsonld/term-map.ts';
+import { isAbsoluteUri } from '../core/names.ts';
 import { parseTenant, type TenantId } from '../core/tenant.ts';
 import { contextLinkValue, contextUrlFromLink } from './link-header.ts';
 import {
@@ -111,6 +112,9 @@ async function run(spec: OperationSpec, req: RawRequest, deps: DispatchDeps): Pr
   // Path identifiers are validated before any lookup (§6.3).
   if ('entityId' in req.path) checkEntityId(req.path.entityId);
   if ('attrId' in req.path) checkAttrName(req.path.attrId);
+  if ('instanceId' in req.path && !isAbsoluteUri(req.path.instanceId)) {
+    throw badRequestData(`The instance id "${req.path.instanceId}" is not an absolute URI`, 'Invalid instance id');
+  }
 
   const tenant = parseTenant(header(req.headers, 'ngsild-tenant'));
   if (!spec.createsTenant && !(await deps.tenantExists(tenant))) {
@@ -166,6 +170,7 @@ async function render(
     return { status: res.status, headers: out, body: JSON.stringify(res.body) };
   }
   out['content-type'] = responseType;
+  const serialize = res.serialize ?? JSON.stringify;
   let body = res.body;
   const preferJsonBody = /(^|[,;\s])body=json\b/i.test(header(headers, 'prefer') ?? '');
   const inBody = responseType === LD_JSON_TYPE || (responseType === GEO_JSON_TYPE && !preferJsonBody);
@@ -180,5 +185,5 @@ async function render(
     const url = await deps.ensureContextUrl(context);
     out.link = out.link ? `${out.link}, ${contextLinkValue(url)}` : contextLinkValue(url);
   }
-  return { status: res.status, headers: out, body: JSON.stringify(body) };
+  return { status: res.status, headers: out, body: serialize(body) };
 }

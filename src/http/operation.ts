@@ -33,6 +33,8 @@ export interface OperationResponse {
   body?: JsonValue;
   /** 'none' for bodies that are not NGSI-LD data (207 results, plain JSON): always application/json. */
   context?: ContextPlacement;
+  /** Writes the final body (after @context placement) as JSON text; default JSON.stringify. */
+  serialize?: (body: JsonValue) => string;
 }
 
 export interface OperationSpec {

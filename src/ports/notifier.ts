@@ -13,6 +13,11 @@ export interface DeliveryMessage {
   notifierInfo?: { key: string; value: string }[];
   /** endpoint.timeout (ms); the worker uses the smaller of it and its configured request timeout. */
   timeoutMs?: number;
+  /**
+   * The subscription's `throttling` (ms): the worker starts no delivery of the same subscription sooner than
+   * this after the start of the previous one, however late that one went out.
+   */
+  minIntervalMs?: number;
 }
 
 export type DeliveryOutcome = { ok: true } | { ok: false; reason: string; retryable: boolean };
@@ -31,6 +36,7 @@ export function toOutboxMessage(m: DeliveryMessage): JsonObject {
   const out: JsonObject = { body: m.body, headers: { ...m.headers }, contentType: m.contentType };
   if (m.notifierInfo !== undefined) out.notifierInfo = m.notifierInfo.map((p) => ({ key: p.key, value: p.value }));
   if (m.timeoutMs !== undefined) out.timeoutMs = m.timeoutMs;
+  if (m.minIntervalMs !== undefined) out.minIntervalMs = m.minIntervalMs;
   return out;
 }
 
@@ -39,7 +45,7 @@ const isPair = (v: JsonValue): v is { key: string; value: string } =>
 
 /** Reads OutboxEntry.message back; a string is the reason it is not a DeliveryMessage. */
 export function parseOutboxMessage(json: JsonObject): DeliveryMessage | string {
-  const { body, headers, contentType, notifierInfo, timeoutMs } = json;
+  const { body, headers, contentType, notifierInfo, timeoutMs, minIntervalMs } = json;
   if (!isJsonObject(body)) return 'message.body is not a JSON object';
   if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') return 'message.contentType is not a string';
   const hs: Record<string, string> = {};
@@ -58,6 +64,7 @@ export function parseOutboxMessage(json: JsonObject): DeliveryMessage | string {
   }
   // An optional hint: null, 0 or anything but a positive number means "the worker's default".
   if (typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs > 0) out.timeoutMs = timeoutMs;
+  if (typeof minIntervalMs === 'number' && Number.isFinite(minIntervalMs) && minIntervalMs > 0) out.minIntervalMs = minIntervalMs;
   return out;
 }
 

@@ -8,9 +8,15 @@
 // A failed row goes back to the store with `retryLater` (base × 2^attempts, capped, jittered); after
 // `maxAttempts` attempts, or on a non-retryable failure, it is dropped. Rows sharing a coalesceKey supersede
 // older ones still waiting. Claimed rows that are never settled (crash, stop, overflow) come back after the lease.
+//
+// Throttling (issue 5 item 6): a message with minIntervalMs holds its subscription's next delivery until that
+// long after the start of this one, and rows enqueued with a future notBefore are claimed when they fall due
+// (kick(at)), not at the next poll. `notifiedAt` is stamped when the delivery starts (§5.3.1: the instant the
+// notification is issued), so a notification held back by throttling or a retry never shows a stale time.
 import type { Clock } from '../ports/clock.ts';
 import type { OutboxRow, SubscriptionStore } from '../ports/subscription-store.ts';
-import { deliveryFailure, parseOutboxMessage, type DeliveryOutcome, type NotificationTransport } from '../ports/notifier.ts';
+import { deliveryFailure, parseOutboxMessage, type DeliveryMessage, type DeliveryOutcome, type NotificationTransport } from '../ports/notifier.ts';
+import { createWakeSchedule } from './wake-schedule.ts';
 
 export interface DeliveryWorkerConfig {
   batchSize: number;
@@ -47,8 +53,11 @@ export interface DeliveryWorker {
   start(): void;
   /** Stops claiming, waits (bounded) for in-flight deliveries and pending store writes. */
   stop(): Promise<void>;
-  /** Call after a commit that enqueued entries: claims now instead of at the next poll. */
-  kick(): void;
+  /**
+   * Call after a commit that enqueued entries: claims now instead of at the next poll, or at `atMs` when given
+   * and in the future (the notBefore of a throttled entry).
+   */
+  kick(atMs?: number): void;
 }
 
 /** Share of a retry delay removed at random, so failing endpoints do not retry in lockstep. */
@@ -62,6 +71,8 @@ export function retryDelayMs(previousAttempts: number, cfg: { retryBaseMs: numbe
 
 interface Item {
   row: OutboxRow;
+  /** The row's message, or why it is not one. */
+  message: DeliveryMessage | string;
   /** Claim order: the tie-break after createdAt (the store returns rows in enqueue order). */
   ord: number;
 }
@@ -80,6 +91,8 @@ interface EndpointQueue {
   inFlight: number;
   busySubs: Set<string>;
   holds: Map<string, Hold>;
+  /** Throttled subscriptions: the earliest start of their next delivery. */
+  gates: Map<string, number>;
   failures: number;
   pausedUntil: number;
   timer?: NodeJS.Timeout;
@@ -149,14 +162,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   function queueFor(endpoint: string): EndpointQueue {
     let q = queues.get(endpoint);
     if (!q) {
-      q = { endpoint, pending: [], coalesce: new Map(), inFlight: 0, busySubs: new Set(), holds: new Map(), failures: 0, pausedUntil: 0 };
+      q = { endpoint, pending: [], coalesce: new Map(), inFlight: 0, busySubs: new Set(), holds: new Map(), gates: new Map(), failures: 0, pausedUntil: 0 };
       queues.set(endpoint, q);
     }
     return q;
   }
 
   function dropIfIdle(q: EndpointQueue): void {
-    if (q.pending.length === 0 && q.inFlight === 0 && q.holds.size === 0 && q.timer === undefined && q.pausedUntil <= clock.nowMs()) {
+    // A live gate keeps the queue: dropping it would let the subscription's next row go out too early.
+    if (q.pending.length === 0 && q.inFlight === 0 && q.holds.size === 0 && q.gates.size === 0 && q.timer === undefined && q.pausedUntil <= clock.nowMs()) {
       queues.delete(q.endpoint);
     }
   }
@@ -183,7 +197,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       q.holds.delete(sk);
       ord = hold.ord;
     } else ord = ++ordSeq;
-    const item: Item = { row, ord };
+    const item: Item = { row, message: parseOutboxMessage(row.message), ord };
     const ck = row.coalesceKey;
     if (ck !== undefined) {
       const other = q.coalesce.get(ck);
@@ -233,14 +247,18 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       return;
     }
     for (const [sk, h] of q.holds) if (h.until <= now) q.holds.delete(sk);
+    for (const [sk, until] of q.gates) if (until <= now) q.gates.delete(sk);
     // Half-open circuit: after failures, one probe at a time until a delivery succeeds.
     const limit = q.failures > 0 ? 1 : Math.max(1, cfg.perEndpointConcurrency);
     const seen = new Set<string>();
+    let gatedUntil = Number.POSITIVE_INFINITY;
     for (let i = 0; i < q.pending.length && q.inFlight < limit; ) {
       const item = q.pending[i]!;
       const sk = subKey(item.row);
       const hold = q.holds.get(sk);
-      const blocked = seen.has(sk) || q.busySubs.has(sk) || (hold !== undefined && before({ createdAt: hold.createdAt, ord: hold.ord }, keyOf(item)));
+      const gate = q.gates.get(sk);
+      if (gate !== undefined && !seen.has(sk) && !q.busySubs.has(sk)) gatedUntil = Math.min(gatedUntil, gate);
+      const blocked = seen.has(sk) || q.busySubs.has(sk) || gate !== undefined || (hold !== undefined && before({ createdAt: hold.createdAt, ord: hold.ord }, keyOf(item)));
       seen.add(sk);
       if (blocked) {
         i++;
@@ -250,17 +268,21 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       q.inFlight++;
       inFlight++;
       q.busySubs.add(sk);
-      void run(q, item);
+      const minInterval = typeof item.message === 'string' ? undefined : item.message.minIntervalMs;
+      if (minInterval !== undefined) q.gates.set(sk, now + minInterval);
+      void run(q, item, now);
     }
+    if (gatedUntil !== Number.POSITIVE_INFINITY) schedule(q, gatedUntil);
     dropIfIdle(q);
   }
 
-  async function attempt(row: OutboxRow): Promise<DeliveryOutcome> {
-    const message = parseOutboxMessage(row.message);
+  async function attempt(item: Item, startedAtMs: number): Promise<DeliveryOutcome> {
+    const { row, message } = item;
     if (typeof message === 'string') return deliveryFailure(`unusable outbox message: ${message}`, false);
     const timeoutMs = Math.min(cfg.requestTimeoutMs, message.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const body = { ...message.body, notifiedAt: new Date(startedAtMs).toISOString() };
     try {
-      return await transport.deliver(row.endpoint, message, { timeoutMs });
+      return await transport.deliver(row.endpoint, { ...message, body }, { timeoutMs });
     } catch (err) {
       return deliveryFailure(`transport error: ${err instanceof Error ? err.message : String(err)}`, true);
     }
@@ -299,9 +321,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
   }
 
-  async function run(q: EndpointQueue, item: Item): Promise<void> {
+  async function run(q: EndpointQueue, item: Item, startedAtMs: number): Promise<void> {
     try {
-      await settle(q, item, await attempt(item.row));
+      await settle(q, item, await attempt(item, startedAtMs));
     } catch (err) {
       warn({ err, notificationId: item.row.id }, 'settling a delivery failed');
     } finally {
@@ -343,6 +365,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     return true;
   }
 
+  const wakes = createWakeSchedule(() => clock.nowMs(), () => void pump());
+
   function pump(): Promise<void> {
     if (!running) return Promise.resolve();
     if (pumping) {
@@ -376,8 +400,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       running = true;
       void pump();
     },
-    kick(): void {
-      if (!running || kickScheduled) return;
+    kick(atMs?: number): void {
+      if (!running) return;
+      if (atMs !== undefined && atMs > clock.nowMs()) {
+        wakes.add(atMs);
+        return;
+      }
+      if (kickScheduled) return;
       kickScheduled = true;
       // setImmediate: the committing request answers first, and a burst of kicks costs one claim.
       setImmediate(() => {
@@ -390,6 +419,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       running = false;
       if (pollTimer !== undefined) clearTimeout(pollTimer);
       pollTimer = undefined;
+      wakes.clear();
       for (const q of queues.values()) if (q.timer !== undefined) clearTimeout(q.timer);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((r) => (timer = setTimeout(r, cfg.stopTimeoutMs ?? cfg.requestTimeoutMs + 1000)));

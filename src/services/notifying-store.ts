@@ -15,8 +15,11 @@ export interface NotifyingStoreDeps {
   store: EntityStore;
   registry: Pick<SubscriptionRegistry, 'forTenant'>;
   clock: Clock;
-  /** Called after a commit that enqueued notifications: wake the delivery worker now. */
-  onEnqueued(): void;
+  /**
+   * Called after a commit that enqueued notifications, with their distinct notBefore instants (ms): wake the
+   * delivery worker now, and again when a throttled one falls due.
+   */
+  onEnqueued(dueAtMs: readonly number[]): void;
 }
 
 /** Per-subscription throttling slots of this node: the next instant a throttled subscription may notify. */
@@ -89,6 +92,8 @@ export function entryFor(
     }
     entry.notBefore = new Date(slot).toISOString();
     entry.coalesceKey = coalesceKey;
+    // The slots space the rows; the worker spaces the actual deliveries, whichever of them went out late.
+    entry.message.minIntervalMs = Math.round(throttling * 1000);
   }
   return entry;
 }
@@ -97,14 +102,22 @@ export function createNotifyingStore(deps: NotifyingStoreDeps): EntityStore {
   const { store, registry } = deps;
   const slots: ThrottleSlots = new Map();
 
-  function wrap<R>(tenant: TenantId, decide: (current: Entity | null) => WriteDecision<R>): (current: Entity | null) => WriteDecision<R> {
+  /** Distinct notBefore instants of the entries the matcher added (ms). */
+  const dueTimes = (entries: readonly OutboxEntry[]): number[] => [...new Set(entries.map((e) => Date.parse(e.notBefore)))];
+
+  /** Adds the matcher's outbox entries to a write decision and hands them to `sink` (for the post-commit wake-up). */
+  function wrap<R>(tenant: TenantId, decide: (current: Entity | null) => WriteDecision<R>, sink: (entries: OutboxEntry[]) => void): (current: Entity | null) => WriteDecision<R> {
     return (current) => {
       const decision = decide(current);
       const subs = registry.forTenant(tenant);
-      if (subs.length === 0 || (decision.put === undefined && decision.remove !== true)) return decision;
+      if (subs.length === 0 || (decision.put === undefined && decision.remove !== true)) {
+        sink([]);
+        return decision;
+      }
       const after = decision.remove === true ? null : decision.put!;
       const now = after?.modifiedAt ?? deps.clock.nowIso();
       const outbox = outboxEntriesFor(tenant, current, after, subs, now, slots);
+      sink(outbox);
       return outbox.length === 0 ? decision : { ...decision, outbox: [...(decision.outbox ?? []), ...outbox] };
     };
   }
@@ -112,32 +125,21 @@ export function createNotifyingStore(deps: NotifyingStoreDeps): EntityStore {
   return {
     ...store,
     async writeEntity(tenant, id, decide, options) {
-      let enqueued = false;
-      const result = await store.writeEntity(
-        tenant,
-        id,
-        (current) => {
-          const d = wrap(tenant, decide)(current);
-          enqueued = (d.outbox?.length ?? 0) > 0;
-          return d;
-        },
-        options,
-      );
-      if (enqueued) deps.onEnqueued();
+      // A transaction retried from the start decides again: only the last decision's entries were committed.
+      let enqueued: OutboxEntry[] = [];
+      const result = await store.writeEntity(tenant, id, wrap(tenant, decide, (entries) => (enqueued = entries)), options);
+      if (enqueued.length > 0) deps.onEnqueued(dueTimes(enqueued));
       return result;
     },
     async writeEntities<R>(tenant: TenantId, items: readonly BatchItem<R>[], options: { createTenant: boolean }) {
-      let enqueued = false;
-      const wrapped = items.map((item) => ({
+      const enqueued = new Map<number, OutboxEntry[]>();
+      const wrapped = items.map((item, i) => ({
         id: item.id,
-        decide: (current: Entity | null) => {
-          const d = wrap(tenant, item.decide)(current);
-          if ((d.outbox?.length ?? 0) > 0) enqueued = true;
-          return d;
-        },
+        decide: wrap(tenant, item.decide, (entries) => enqueued.set(i, entries)),
       }));
       const outcomes = await store.writeEntities(tenant, wrapped, options);
-      if (enqueued) deps.onEnqueued();
+      const all = [...enqueued.values()].flat();
+      if (all.length > 0) deps.onEnqueued(dueTimes(all));
       return outcomes;
     },
   };

@@ -91,7 +91,7 @@ if (!availability.ok) {
     });
 
     const reset = async (): Promise<void> => {
-      await admin.query("TRUNCATE entity_types, entity_attrs, entity_geo, entities, contexts, subscriptions, outbox; DELETE FROM tenants WHERE name <> ''");
+      await admin.query("TRUNCATE entity_types, entity_attrs, entity_geo, entities, contexts, subscriptions, outbox, temporal_entities, temporal_instances; DELETE FROM tenants WHERE name <> ''");
     };
 
     runStoreContract('postgres', async () => {
@@ -122,7 +122,7 @@ if (!availability.ok) {
             tables.rows.map((r: { table_name: string }) => r.table_name),
             [
               'contexts', 'entities', 'entity_attrs', 'entity_geo', 'entity_types', 'kend_meta', 'outbox', 'schema_migrations',
-              'subscriptions', 'tenants',
+              'subscriptions', 'temporal_entities', 'temporal_instances', 'tenants',
             ],
           );
           assert.deepStrictEqual((await check.query('SELECT name FROM tenants')).rows, [{ name: '' }]);

@@ -216,6 +216,9 @@ describe('SQLite store specifics', () => {
         'outbox',
         'sqlite_sequence',
         'subscriptions',
+        'temporal_attrs',
+        'temporal_entities',
+        'temporal_instances',
         'tenants',
         'value_paths',
       ]);

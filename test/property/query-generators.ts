@@ -11,42 +11,12 @@ import type { ScopeExpr } from '../../src/core/query/scope-q.ts';
 import type { TypeExpr } from '../../src/core/query/type-expr.ts';
 import { HOSTILE_STRINGS, ATTRS, COMMON_KEYS, SUB_ATTRS, TYPES, JSON_KEYS, STRING_POOL, NUMBER_POOL, DATE_TIMES, DATES, TIMES, SCOPES, CENTRES } from './query-pools.ts';
 import { genGeometry, genQExpr } from './query-gen-q.ts';
+import { createRng, type Rng } from '../support/prng.ts';
 
 export { HOSTILE_STRINGS, ATTRS, TYPES };
 
-/** A small deterministic PRNG (mulberry32) with helpers; `seed` is kept for failure messages. */
-export interface Rng {
-  readonly seed: number;
-  /** Uniform in [0, 1). */
-  next(): number;
-  /** Integer in [lo, hi] (inclusive). */
-  int(lo: number, hi: number): number;
-  pick<T>(items: readonly T[]): T;
-  /** True with probability p (default 0.5). */
-  bool(p?: number): boolean;
-  /** A random subset (possibly empty) keeping the original order. */
-  subset<T>(items: readonly T[], p?: number): T[];
-}
-
-export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const rng: Rng = {
-    seed,
-    next,
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: (items) => items[Math.floor(next() * items.length)],
-    bool: (p = 0.5) => next() < p,
-    subset: (items, p = 0.5) => items.filter(() => next() < p),
-  };
-  return rng;
-}
+/** The shared seeded PRNG (test/support/prng.ts); re-exported for the query suites that import it from here. */
+export { createRng, type Rng };
 
 const T_BASE = Date.UTC(2024, 0, 1);
 

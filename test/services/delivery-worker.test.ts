@@ -220,6 +220,52 @@ test('rows sharing a coalesceKey: only the newest is delivered, the older are co
   await until(() => outbox.records.length === 2);
 });
 
+describe('throttling', () => {
+  /** Records when each delivery started and the notifiedAt it carried. */
+  function stamped() {
+    const sent: { id: string; start: number; notifiedAt: number }[] = [];
+    const transport: NotificationTransport = {
+      async deliver(_endpoint, message) {
+        sent.push({ id: String(message.body.id), start: Date.now(), notifiedAt: Date.parse(String(message.body.notifiedAt)) });
+        return { ok: true };
+      },
+      async close() {},
+    };
+    return { transport, sent };
+  }
+
+  test('a throttled subscription’s deliveries start minIntervalMs apart even when both are due, and notifiedAt is the start', async () => {
+    const outbox = new FakeOutbox();
+    const { transport, sent } = stamped();
+    const throttled = [entry({ sub: 'urn:ngsi-ld:Subscription:th' }), entry({ sub: 'urn:ngsi-ld:Subscription:th' })];
+    for (const e of throttled) e.message = { ...e.message, minIntervalMs: 150 };
+    const free = entry({ sub: 'urn:ngsi-ld:Subscription:free' });
+    outbox.enqueue([...throttled, free]);
+    startWorker(outbox, transport);
+    await until(() => outbox.rows.size === 0);
+    const [a, b] = throttled.map((e) => sent.find((x) => x.id === e.id)!);
+    assert.ok(b!.notifiedAt - a!.notifiedAt >= 150, `notifiedAt ${b!.notifiedAt - a!.notifiedAt} ms apart`);
+    assert.ok(b!.start - a!.start >= 150, `starts ${b!.start - a!.start} ms apart`);
+    for (const x of sent) assert.ok(x.notifiedAt <= x.start, 'notifiedAt is stamped when the delivery starts');
+    // Another subscription of the same endpoint is not held back by the gate.
+    assert.ok(sent.findIndex((x) => x.id === free.id) < sent.findIndex((x) => x.id === throttled[1]!.id));
+  });
+
+  test('kick(at) claims a row that falls due at that instant without waiting for the poll', async () => {
+    const outbox = new FakeOutbox();
+    const { transport, sent } = stamped();
+    // The next poll after the start-up claim is a minute away: only the kick can deliver within the deadline.
+    const w = startWorker(outbox, transport, { pollIntervalMs: 60_000 });
+    const dueAt = Date.now() + 100;
+    const e = entry({ createdAtMs: Date.now() });
+    e.notBefore = new Date(dueAt).toISOString();
+    outbox.enqueue([e]);
+    w.kick(dueAt);
+    await until(() => sent.length === 1, 5000, 'delivered at its notBefore');
+    assert.ok(sent[0]!.start >= dueAt, 'not before notBefore');
+  });
+});
+
 test('within one endpoint a subscription’s notifications are delivered in order, one at a time, across retries', async () => {
   const outbox = new FakeOutbox();
   const failOnce = new Set<string>();

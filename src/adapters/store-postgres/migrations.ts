@@ -2,6 +2,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { backfillV2, V2_FINAL_SQL, V2_SQL } from './migration-v2.ts';
 import { POSTGRES_SUBSCRIPTION_DDL } from './subscription-store.ts';
+import { TEMPORAL_DDL } from './migration-v4.ts';
 
 export interface Migration {
   /** 1, 2, 3… without gaps; recorded in schema_migrations once applied. */
@@ -92,6 +93,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: 'subscriptions, the notification outbox, kend_meta (subscription-store.ts)',
     sql: POSTGRES_SUBSCRIPTION_DDL,
+  },
+  {
+    version: 4,
+    description: 'temporal history: entity records and attribute instances (migration-v4.ts)',
+    // Released schema: TEMPORAL_DDL must never change; later changes go in a new migration.
+    sql: TEMPORAL_DDL,
   },
 ];
 

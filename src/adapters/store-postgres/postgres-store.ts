@@ -19,6 +19,7 @@ import type {
 } from '../../ports/store.ts';
 import { applyMigrations } from './migrations.ts';
 import { createAutoAnalyze } from './auto-analyze.ts';
+import { createHistoryVacuum } from './history-vacuum.ts';
 import { recordPut, recordRemove, writeBatchStates, type BatchEntityState } from './batch-write.ts';
 import { deriveEntity } from './derive.ts';
 import { discoverRows, queryPage } from './query-run.ts';
@@ -27,6 +28,9 @@ import { textFromKey, textKey } from './text-key.ts';
 import { inTransaction } from './transaction.ts';
 import { createPostgresSubscriptionStore, insertOutbox } from './subscription-store.ts';
 import type { OutboxEntry, SubscriptionStore } from '../../ports/subscription-store.ts';
+import type { TemporalStore } from '../../ports/temporal-store.ts';
+import { createPostgresTemporalStore } from './temporal-store.ts';
+import { writeHistories, type PendingHistory } from './temporal-write.ts';
 
 export interface PostgresStoreOptions {
   /** A libpq-style URL: postgres://user:password@host:port/database?options. */
@@ -95,7 +99,7 @@ function nonexistentTenant(tenant: TenantId): NgsiError {
  */
 export async function createPostgresStore(
   options: PostgresStoreOptions,
-): Promise<EntityStore & { subscriptions: SubscriptionStore }> {
+): Promise<EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore }> {
   const clock = options.clock ?? systemClock;
   const pool = new Pool({
     connectionString: options.url,
@@ -117,6 +121,7 @@ export async function createPostgresStore(
   }
   let closed = false;
   const statistics = createAutoAnalyze(pool);
+  const historyVacuum = createHistoryVacuum(pool);
 
   /**
    * Validates one decision and writes it on a row this transaction has locked (or found absent).
@@ -155,7 +160,7 @@ export async function createPostgresStore(
     id: string,
     decide: (current: Entity | null) => WriteDecision<R>,
     writeOptions: WriteOptions,
-  ): Promise<R> {
+  ): Promise<{ result: R; appended: number }> {
     const { rows } = await client.query<LockRow>(sql.lockEntity([tenant, textKey(id)]));
     const { doc, tenant_known } = rows[0];
     const tenantKnown = tenant === DEFAULT_TENANT || tenant_known;
@@ -164,7 +169,13 @@ export async function createPostgresStore(
     await apply(client, tenant, id, doc, decision, tenantKnown);
     // Notifications owed by this change commit with it (durable outbox, issue 5).
     if (decision.outbox !== undefined) await insertOutbox(client, decision.outbox);
-    return decision.result;
+    // So does its history (issue 6): drop, record, instances. A record makes its tenant exist, as a put does.
+    let appended = 0;
+    if (decision.history !== undefined) {
+      const createTenant = !tenantKnown && decision.put === undefined;
+      appended = await writeHistories(client, tenant, [{ id, history: decision.history }], createTenant, clock.nowIso());
+    }
+    return { result: decision.result, appended };
   }
 
   /**
@@ -177,7 +188,7 @@ export async function createPostgresStore(
     tenant: TenantId,
     items: readonly BatchItem<R>[],
     writeOptions: WriteOptions,
-  ): Promise<BatchOutcome<R>[]> {
+  ): Promise<{ outcomes: BatchOutcome<R>[]; appended: number }> {
     const tenantKnown =
       tenant === DEFAULT_TENANT || ((await client.query(sql.tenantExists([tenant]))).rowCount ?? 0) > 0;
     if (!tenantKnown && !writeOptions.createTenant) throw nonexistentTenant(tenant);
@@ -192,6 +203,7 @@ export async function createPostgresStore(
 
     const outcomes: BatchOutcome<R>[] = [];
     const outbox: OutboxEntry[] = [];
+    const histories: PendingHistory[] = [];
     let anyPut = false;
     items.forEach((item, index) => {
       const state = states.get(item.id)!;
@@ -214,12 +226,15 @@ export async function createPostgresStore(
       }
       else if (decision.remove === true) recordRemove(state);
       if (decision.outbox !== undefined) outbox.push(...decision.outbox);
+      if (decision.history !== undefined) histories.push({ id: item.id, history: decision.history });
       outcomes.push({ ok: true, result: decision.result });
     });
     // As item by item: a put creates a missing tenant even if a later item removes that entity again.
     await writeBatchStates(client, tenant, states, anyPut && !tenantKnown, clock.nowIso());
     await insertOutbox(client, outbox);
-    return outcomes;
+    // The histories of the items, folded per id and written set-based after the entity rows (temporal-write.ts).
+    const appended = await writeHistories(client, tenant, histories, !tenantKnown && !anyPut, clock.nowIso());
+    return { outcomes, appended };
   }
 
   async function listAll(tenant: TenantId): Promise<Entity[]> {
@@ -227,9 +242,11 @@ export async function createPostgresStore(
   }
 
   const subscriptions = createPostgresSubscriptionStore(pool, clock);
+  const temporal = createPostgresTemporalStore(pool);
 
   return {
     subscriptions,
+    temporal,
 
     async tenantExists(tenant) {
       if (tenant === DEFAULT_TENANT) return true;
@@ -242,14 +259,16 @@ export async function createPostgresStore(
     },
 
     async writeEntity(tenant, id, decide, writeOptions) {
-      const result = await inTransaction(pool, (client) => writeOne(client, tenant, id, decide, writeOptions));
+      const { result, appended } = await inTransaction(pool, (client) => writeOne(client, tenant, id, decide, writeOptions));
       await statistics.written(1);
+      await historyVacuum.appended(appended);
       return result;
     },
 
     async writeEntities(tenant, items, writeOptions) {
-      const outcomes = await inTransaction(pool, (client) => writeBatch(client, tenant, items, writeOptions));
+      const { outcomes, appended } = await inTransaction(pool, (client) => writeBatch(client, tenant, items, writeOptions));
       await statistics.written(items.length);
+      await historyVacuum.appended(appended);
       return outcomes;
     },
 

@@ -5,7 +5,7 @@ export type SqlScalar = string | number | boolean | null;
 export type SqlValue = SqlScalar | readonly SqlScalar[];
 
 /** The only casts the compiler writes after a placeholder. */
-export type SqlCast = 'text' | 'text[]' | 'float8' | 'bigint' | 'int' | 'jsonb';
+export type SqlCast = 'text' | 'text[]' | 'float8' | 'bigint' | 'bigint[]' | 'int' | 'jsonb';
 
 export interface SqlStatement {
   text: string;

@@ -61,3 +61,48 @@ export function isPlainText(s: string): boolean {
   // eslint-disable-next-line no-control-regex
   return /^[\u0003-\uD7FF]*$/.test(s);
 }
+
+// Code-point keys: the same idea for values compared by code point (min/max of text in aggregations,
+// reference-aggregate.ts compareCodePoints: what "C" order on UTF-8 gives), not by UTF-16 unit. Each code
+// point of the string (a lone surrogate counts as one, as the string iterator yields it) maps on its own:
+//   U+0000 → U+0001 U+0001     U+0001 → U+0001 U+0002     U+0002–U+D7FE → itself
+//   U+D7FF → U+D7FF U+0001     a lone surrogate s (D800–DFFF) → U+D7FF, U+0002 + (s − 0xD800)
+//   U+E000–U+10FFFF → itself
+// Images are prefix-free and increasing in the code point, so byte order of the key is code-point order.
+
+// eslint-disable-next-line no-control-regex
+const CP_SPECIAL = /[\u0000\u0001\uD7FF-\uDFFF]/;
+
+/** The code-point-order key of `s` (identity for text without U+0000, U+0001, U+D7FF or lone surrogates). */
+export function codePointKey(s: string): string {
+  if (!CP_SPECIAL.test(s)) return s;
+  let out = '';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp === 0) out += '\u0001\u0001';
+    else if (cp === 1) out += '\u0001\u0002';
+    else if (cp === 0xd7ff) out += '\uD7FF\u0001';
+    else if (cp >= 0xd800 && cp <= 0xdfff) out += `\uD7FF${String.fromCharCode(0x0002 + (cp - 0xd800))}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** The inverse of codePointKey. */
+export function textFromCodePointKey(k: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\u0001\uD7FF]/.test(k)) return k;
+  let out = '';
+  for (let i = 0; i < k.length; i++) {
+    const u = k.charCodeAt(i);
+    if (u === 1) {
+      out += k.charCodeAt(i + 1) === 1 ? '\u0000' : '\u0001';
+      i++;
+    } else if (u === 0xd7ff) {
+      const n = k.charCodeAt(i + 1);
+      out += n === 1 ? '\uD7FF' : String.fromCharCode(0xd800 + (n - 0x0002));
+      i++;
+    } else out += k[i];
+  }
+  return out;
+}

@@ -64,8 +64,11 @@ function selectorCondition(s: EntitySelector, ctx: QCompileContext): Sql {
   return and(parts);
 }
 
+/** The json_each arguments listing an entity's scopes: the document's `scope` member. */
+const ENTITY_SCOPES = raw("e.doc, '$.scope'");
+
 /** One scope item: `split('/').slice(1)` of some scope matches the levels (scope-q.ts scopeMatches). */
-function scopeItem(levels: readonly string[], descendants: boolean, ctx: QCompileContext): Sql {
+function scopeItem(levels: readonly string[], descendants: boolean, ctx: QCompileContext, scopes: Sql): Sql {
   // A level holding "/" can never equal a level of a split scope.
   if (levels.some((l) => l.includes('/'))) return FALSE;
   const s = ctx.aliases.next('s');
@@ -77,19 +80,23 @@ function scopeItem(levels: readonly string[], descendants: boolean, ctx: QCompil
     const below = descendants ? sql` OR (${s}.value >= ${`${exact}/`} AND ${s}.value < ${`${exact}0`})` : raw('');
     test = sql`CASE WHEN substr(${s}.value, 1, 1) = '/' THEN (${s}.value = ${exact}${below}) ELSE ${general} END`;
   }
-  return sql`EXISTS (SELECT 1 FROM json_each(e.doc, '$.scope') ${s} WHERE ${test})`;
+  return sql`EXISTS (SELECT 1 FROM json_each(${scopes}) ${s} WHERE ${test})`;
 }
 
-function scopeCondition(expr: ScopeExpr, ctx: QCompileContext): Sql {
+/**
+ * scopeQ (§4.19) on the scopes that `json_each(<scopes>)` lists: by default the entity document's; the
+ * temporal store passes its record's JSON array column.
+ */
+export function scopeCondition(expr: ScopeExpr, ctx: QCompileContext, scopes: Sql = ENTITY_SCOPES): Sql {
   switch (expr.type) {
     case 'any':
-      return sql`EXISTS (SELECT 1 FROM json_each(e.doc, '$.scope'))`;
+      return sql`EXISTS (SELECT 1 FROM json_each(${scopes}))`;
     case 'scope':
-      return scopeItem(expr.levels, expr.descendants, ctx);
+      return scopeItem(expr.levels, expr.descendants, ctx, scopes);
     case 'and':
-      return and(expr.items.map((e) => scopeCondition(e, ctx)));
+      return and(expr.items.map((e) => scopeCondition(e, ctx, scopes)));
     case 'or':
-      return or(expr.items.map((e) => scopeCondition(e, ctx)));
+      return or(expr.items.map((e) => scopeCondition(e, ctx, scopes)));
   }
 }
 

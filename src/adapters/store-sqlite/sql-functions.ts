@@ -1,6 +1,7 @@
 // The deterministic SQL functions the compiled queries call (registered on every connection): what SQLite
 // cannot compute exactly like the reference — RE2 matching (linear time, §4.9 `~=`, idPattern), UTF-16 and
-// temporal sort keys, Unicode lower-casing of language tags, and the exact geo predicate (§4.10).
+// temporal sort keys, Unicode lower-casing of language tags, the exact geo predicate (§4.10), and the population
+// standard deviation of temporal aggregations (§4.5.19), which SQLite lacks.
 import type BetterSqlite3 from 'better-sqlite3';
 import { RE2JS } from 're2js';
 import { evaluateScopeQ } from '../../core/query/scope-q.ts';
@@ -19,7 +20,16 @@ export const SQL_FN = {
   geo: 'kend_geo',
   /** kend_scope(scope, levels JSON, descendants): one scopeQ item on one scope (wildcard patterns). */
   scope: 'kend_scope',
+  /** kend_stddev_pop(x): population standard deviation of the non-null x (§4.5.19 stddev); null for none. */
+  stddevPop: 'kend_stddev_pop',
 } as const;
+
+/** Welford's running mean and sum of squared deviations: stable where sumsq/n − mean² cancels. */
+interface Welford {
+  n: number;
+  mean: number;
+  m2: number;
+}
 
 /** A bounded memo of compiled patterns: a pure function of the pattern text. */
 function patternCache(): (source: string) => RE2JS {
@@ -55,6 +65,19 @@ export function registerSqlFunctions(db: BetterSqlite3.Database): void {
   db.function(SQL_FN.scope, opts, (scope: unknown, levels: unknown, descendants: unknown) => {
     if (typeof scope !== 'string' || typeof levels !== 'string') return null;
     return evaluateScopeQ({ type: 'scope', levels: JSON.parse(levels) as string[], descendants: descendants === 1 }, [scope]) ? 1 : 0;
+  });
+  db.aggregate(SQL_FN.stddevPop, {
+    deterministic: true,
+    start: (): Welford => ({ n: 0, mean: 0, m2: 0 }),
+    step: (acc: Welford, x: unknown): Welford => {
+      if (typeof x !== 'number') return acc;
+      acc.n += 1;
+      const delta = x - acc.mean;
+      acc.mean += delta / acc.n;
+      acc.m2 += delta * (x - acc.mean);
+      return acc;
+    },
+    result: (acc: Welford): number | null => (acc.n === 0 ? null : Math.sqrt(acc.m2 / acc.n)),
   });
   const geo = createGeoPredicate();
   db.function(SQL_FN.geo, opts, (geom: unknown, arg: unknown) => geo(geom, arg));

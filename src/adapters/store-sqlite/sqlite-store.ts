@@ -12,11 +12,15 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.ts';
 import { createOutboxInserter, createSqliteSubscriptionStore } from './subscription-store.ts';
 import type { SubscriptionStore } from '../../ports/subscription-store.ts';
+import type { TemporalStore } from '../../ports/temporal-store.ts';
+import { createGroupCommitter } from './group-commit.ts';
 import { createEntityIndex } from './entity-index.ts';
 import { compileDiscovery, compileQuery, type CompileOptions } from './query-compile.ts';
 import { driverCandidates, probeDriver } from './query-drivers.ts';
 import type { Sql } from './sql-fragment.ts';
 import { registerSqlFunctions } from './sql-functions.ts';
+import { createHistoryWriter } from './temporal-write.ts';
+import { createSqliteTemporalStore } from './temporal-store.ts';
 
 export interface SqliteStoreOptions {
   /** A file path (created with its parent directory when missing) or ':memory:'. */
@@ -82,13 +86,17 @@ function toStoredContext(row: ContextRow): StoredContext {
  * better-sqlite3 is synchronous: a call blocks the event loop for its (short) duration, which is also
  * why `decide` must be synchronous.
  */
-export function createSqliteStore(options: SqliteStoreOptions): EntityStore & { subscriptions: SubscriptionStore } {
+export function createSqliteStore(
+  options: SqliteStoreOptions,
+): EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore } {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path);
   const writeOutbox = createOutboxInserter(db);
   const subscriptions = createSqliteSubscriptionStore(db, clock);
   registerSqlFunctions(db);
   const index = createEntityIndex(db);
+  const writeHistory = createHistoryWriter(db);
+  const temporal = createSqliteTemporalStore(db);
 
   const prepared = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   /** Prepares (or reuses) a compiled statement; least recently used ones are dropped first. */
@@ -204,12 +212,20 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore & { 
     }
     // Notifications owed by this change commit with it (durable outbox, issue 5).
     if (decision.outbox !== undefined && decision.outbox.length > 0) writeOutbox(decision.outbox);
+    // So does its history (issue 6). A record of an entity makes its tenant exist, as a put does.
+    if (decision.history !== undefined) {
+      if (decision.history.entity !== undefined && decision.put === undefined && !tenantKnown) {
+        stmt.insertTenant.run(tenant, clock.nowIso());
+      }
+      writeHistory(tenant, id, decision.history);
+    }
     return decision.result;
   }
 
-  // One transaction wrapper, reused: `.immediate()` takes the write lock at BEGIN, so the read of the
-  // current state and the write are one atomic step even against another process on the same file.
-  const writeTx = db.transaction(writeSync);
+  // Writes share group transactions (group-commit.ts): BEGIN IMMEDIATE takes the write lock before the
+  // current state is read, so read and write are one atomic step even against another process on the
+  // file; each write has its own savepoint; every write is acknowledged only after its group's COMMIT.
+  const group = createGroupCommitter(db, { settle: (committed) => index.settle(committed) });
 
   let driveTurn = 0;
   /**
@@ -249,10 +265,10 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore & { 
     if (compiled.count !== null) out.total = all<{ n: number }>(compiled.count)[0].n;
     return out;
   });
-  const batchTx = db.transaction(batchSync);
 
   return {
     subscriptions,
+    temporal,
     async tenantExists(tenant) {
       return tenantExistsSync(tenant);
     },
@@ -268,25 +284,11 @@ export function createSqliteStore(options: SqliteStoreOptions): EntityStore & { 
       decide: (current: Entity | null) => WriteDecision<R>,
       writeOptions: WriteOptions,
     ): Promise<R> {
-      let ok = false;
-      try {
-        const result = writeTx.immediate(tenant, id, decide, writeOptions) as R;
-        ok = true;
-        return result;
-      } finally {
-        index.settle(ok);
-      }
+      return group.run(() => writeSync(tenant, id, decide, writeOptions));
     },
 
     async writeEntities<R>(tenant: TenantId, items: readonly BatchItem<R>[], writeOptions: WriteOptions): Promise<BatchOutcome<R>[]> {
-      let ok = false;
-      try {
-        const result = batchTx.immediate(tenant, items, writeOptions) as BatchOutcome<R>[];
-        ok = true;
-        return result;
-      } finally {
-        index.settle(ok);
-      }
+      return group.run(() => batchSync(tenant, items, writeOptions));
     },
 
     async queryEntities(tenant: TenantId, query: EntityQuery, page: PageRequest): Promise<QueryPage> {

@@ -115,6 +115,14 @@ function chosenLanguage(inst: AttrInstance, ctx: RenderContext): { tag: string; 
 }
 
 /**
+ * One instance as an element of an attribute array (normalized or concise, never collapsed to a bare value):
+ * the temporal representation (§4.5.7) lists every instance this way.
+ */
+export function renderInstanceElement(inst: AttrInstance, terms: TermMap, opts: RenderOptions): JsonObject {
+  return renderInstance(inst, { terms, opts }, false) as JsonObject;
+}
+
+/**
  * Normalized or concise rendering of one instance. `single` says the attribute has only this instance:
  * only then may concise output collapse it to a bare value (array elements must stay instance objects).
  */

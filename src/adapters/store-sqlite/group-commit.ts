@@ -1,0 +1,92 @@
+// Group commit for the SQLite store (ADR 0001 amendment, issue 8): the writes that arrive during one turn
+// of the event loop share one transaction and so one fsync, instead of one fsync each. Each write keeps its
+// own savepoint, so a write that throws is undone alone; every promise settles only after COMMIT returned,
+// so an acknowledged write is still a durable write.
+import type BetterSqlite3 from 'better-sqlite3';
+
+export interface GroupCommitter {
+  /** Runs `work` inside the next group transaction; resolves with its result once that transaction committed. */
+  run<R>(work: () => R): Promise<R>;
+}
+
+interface Pending {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** At most this many writes share one transaction: bounds how long one flush holds the event loop. */
+export const DEFAULT_GROUP_LIMIT = 512;
+
+export interface GroupCommitOptions {
+  limit?: number;
+  /**
+   * Told when work was undone (false: a write's savepoint rolled back, or the whole group failed) or made
+   * durable (true: the group committed), for caches that must forget what a rollback removed.
+   */
+  settle?: (committed: boolean) => void;
+}
+
+export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupCommitOptions = {}): GroupCommitter {
+  const limit = options.limit ?? DEFAULT_GROUP_LIMIT;
+  const settle = options.settle ?? ((): void => {});
+  let queue: Pending[] = [];
+  let scheduled = false;
+
+  function flush(): void {
+    scheduled = false;
+    const group = queue.slice(0, limit);
+    queue = queue.slice(group.length);
+    if (queue.length > 0) schedule();
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    try {
+      for (const p of group) {
+        db.exec('SAVEPOINT kend_write');
+        try {
+          const value = p.work();
+          db.exec('RELEASE kend_write');
+          outcomes.push({ ok: true, value });
+        } catch (err) {
+          db.exec('ROLLBACK TO kend_write');
+          db.exec('RELEASE kend_write');
+          settle(false);
+          outcomes.push({ ok: false, value: err });
+        }
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      // The commit (or a savepoint statement) failed: nothing of the group is durable.
+      if (db.inTransaction) db.exec('ROLLBACK');
+      settle(false);
+      for (const p of group) p.reject(err);
+      return;
+    }
+    settle(true);
+    group.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) p.resolve(o.value);
+      else p.reject(o.value);
+    });
+  }
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  }
+
+  return {
+    run<R>(work: () => R): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        schedule();
+      });
+    },
+  };
+}

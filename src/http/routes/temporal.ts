@@ -1,0 +1,182 @@
+// Routes of the temporal API (GS CIM 009 §6.18–6.24; guide §15): HTTP ↔ temporal services, rendering,
+// paging headers (NGSILD-Results-Count, Link next/prev) and the 206 + Content-Range of instance paging.
+import { badRequestData } from '../../core/errors.ts';
+import type { JsonObject } from '../../core/json.ts';
+import type { TermMap } from '../../core/jsonld/term-map.ts';
+import { isAbsoluteUri } from '../../core/names.ts';
+import { renderAggregatedEntity, stringifyAggregated } from '../../core/temporal/render-aggregates.ts';
+import { renderTemporalEntity } from '../../core/temporal/render-temporal.ts';
+import type { TemporalService } from '../../services/temporal.ts';
+import type { TemporalQueryService } from '../../services/temporal-queries.ts';
+import { API_ROOT } from '../app.ts';
+import type { QueryLimits } from '../entity-query-params.ts';
+import type { OperationRequest, OperationResponse, RouteTable } from '../operation.ts';
+import { pageLinks, parsePage, type PageLimits } from '../pagination.ts';
+import { checkEntityId, locationOf } from '../path-ids.ts';
+import {
+  TEMPORAL_PARAMS,
+  TEMPORAL_SHAPING,
+  temporalQueryFromBody,
+  temporalQueryFromParams,
+  temporalRetrieveFromParams,
+  type ParsedTemporalQuery,
+} from '../temporal-params.ts';
+
+const SELECTION = ['type', 'id', 'idPattern', 'attrs', 'q', 'scopeQ', 'georel', 'geometry', 'coordinates', 'geoproperty', 'csf', 'local', 'expandValues', 'jsonKeys'];
+const PAGING = ['limit', 'offset', 'count'];
+
+export interface TemporalRouteLimits extends QueryLimits, PageLimits {}
+
+function instanceIdOf(req: OperationRequest): string {
+  const id = req.path.instanceId;
+  if (id === undefined || !isAbsoluteUri(id)) throw badRequestData(`The instance id "${id ?? ''}" is not an absolute URI`, 'Invalid instance id');
+  return id;
+}
+
+export function temporalRoutes(provision: TemporalService, queries: TemporalQueryService, limits: TemporalRouteLimits): RouteTable {
+  const terms = (req: OperationRequest): TermMap => req.context.terms;
+  const attrOf = (req: OperationRequest): string => terms(req).expandTerm(req.path.attrId!);
+
+  async function answerQuery(req: OperationRequest, parsed: ParsedTemporalQuery, path: string): Promise<OperationResponse> {
+    const page = parsePage(req.query, limits);
+    const headers: Record<string, string> = {};
+    const addPaging = (res: { total?: number; hasMore: boolean }, returned: number): void => {
+      if (res.total !== undefined) headers['ngsild-results-count'] = String(res.total);
+      const links = pageLinks(`${API_ROOT}${path}`, req.query, page, returned, res.hasMore);
+      if (links.length > 0) headers.link = links.join(', ');
+    };
+    if (parsed.shape.kind === 'aggregated') {
+      const { methods, period, sysAttrs, projection } = parsed.shape;
+      const res = await queries.aggregate(req.tenant, parsed.request, { methods, period }, page);
+      addPaging(res, res.entities.length);
+      const bodies = res.entities
+        .map((e) => renderAggregatedEntity(e, terms(req), { sysAttrs, ...(projection ? { projection } : {}), kinds: res.kinds[e.entity.id] ?? {} }))
+        .filter((b): b is JsonObject => b !== null);
+      return { status: 200, headers, body: bodies, context: 'each', serialize: stringifyAggregated };
+    }
+    const render = parsed.shape.render;
+    const res = await queries.query(req.tenant, parsed.request, page);
+    addPaging(res, res.entities.length);
+    const bodies = res.entities.map((e) => renderTemporalEntity(e.entity, e.attrs, terms(req), render)).filter((b): b is JsonObject => b !== null);
+    if (res.contentRange !== undefined) headers['content-range'] = res.contentRange;
+    return { status: res.contentRange !== undefined ? 206 : 200, headers, body: bodies, context: 'each' };
+  }
+
+  return {
+    '/temporal/entities': {
+      POST: {
+        params: ['local'],
+        body: 'object',
+        offers: 'ngsi',
+        createsTenant: true,
+        async handle(req) {
+          req.query.bool('local');
+          const body = req.body as JsonObject;
+          const created = await provision.create(req.tenant, body, terms(req));
+          if (!created) return { status: 204 };
+          return { status: 201, headers: { location: locationOf(`${API_ROOT}/temporal/entities`, String(body.id ?? body['@id'])) } };
+        },
+      },
+      GET: {
+        params: [...SELECTION, ...TEMPORAL_PARAMS, ...TEMPORAL_SHAPING, ...PAGING],
+        offers: 'ngsi',
+        async handle(req) {
+          return answerQuery(req, temporalQueryFromParams(req.query, terms(req), limits), '/temporal/entities');
+        },
+      },
+    },
+    '/temporal/entityOperations/query': {
+      POST: {
+        params: ['format', 'options', 'local', 'expandValues', 'jsonKeys', ...PAGING],
+        body: 'object',
+        offers: 'ngsi',
+        async handle(req) {
+          return answerQuery(req, temporalQueryFromBody(req.body as JsonObject, req.query, terms(req), limits), '/temporal/entityOperations/query');
+        },
+      },
+    },
+    '/temporal/entities/:entityId': {
+      GET: {
+        params: ['attrs', ...TEMPORAL_PARAMS, ...TEMPORAL_SHAPING, 'local'],
+        offers: 'ngsi',
+        async handle(req) {
+          const id = checkEntityId(req.path.entityId);
+          const parsed = temporalRetrieveFromParams(req.query, terms(req));
+          if (parsed.shape.kind === 'aggregated') {
+            const { methods, period, sysAttrs, projection } = parsed.shape;
+            const res = await queries.retrieveAggregated(req.tenant, id, parsed.request, { methods, period });
+            const body = renderAggregatedEntity(res.entity, terms(req), { sysAttrs, ...(projection ? { projection } : {}), kinds: res.kinds });
+            return { status: 200, body: body ?? { id }, context: 'object', serialize: stringifyAggregated };
+          }
+          const res = await queries.retrieve(req.tenant, id, parsed.request);
+          const body = renderTemporalEntity(res.entity.entity, res.entity.attrs, terms(req), parsed.shape.render);
+          const headers: Record<string, string> = res.contentRange !== undefined ? { 'content-range': res.contentRange } : {};
+          return { status: res.contentRange !== undefined ? 206 : 200, headers, body: body ?? { id }, context: 'object' };
+        },
+      },
+      DELETE: {
+        params: ['local'],
+        offers: 'ngsi',
+        async handle(req) {
+          req.query.bool('local');
+          await provision.deleteEntity(req.tenant, checkEntityId(req.path.entityId));
+          return { status: 204 };
+        },
+      },
+    },
+    '/temporal/entities/:entityId/attrs': {
+      POST: {
+        params: ['local'],
+        body: 'object',
+        offers: 'ngsi',
+        async handle(req) {
+          req.query.bool('local');
+          await provision.addAttrs(req.tenant, checkEntityId(req.path.entityId), req.body as JsonObject, terms(req));
+          return { status: 204 };
+        },
+      },
+    },
+    '/temporal/entities/:entityId/attrs/:attrId': {
+      DELETE: {
+        params: ['datasetId', 'deleteAll', 'local'],
+        offers: 'ngsi',
+        async handle(req) {
+          const id = checkEntityId(req.path.entityId);
+          const deleteAll = req.query.bool('deleteAll');
+          req.query.bool('local');
+          const datasetId = req.query.get('datasetId');
+          if (datasetId !== undefined && datasetId !== '@none' && !isAbsoluteUri(datasetId)) {
+            throw badRequestData(`datasetId "${datasetId}" is not a URI`, 'Invalid datasetId');
+          }
+          await provision.deleteAttr(req.tenant, id, attrOf(req), { ...(datasetId !== undefined && datasetId !== '@none' ? { datasetId } : {}), deleteAll });
+          return { status: 204 };
+        },
+      },
+    },
+    '/temporal/entities/:entityId/attrs/:attrId/:instanceId': {
+      PATCH: {
+        params: ['local'],
+        body: 'object',
+        offers: 'ngsi',
+        async handle(req) {
+          const id = checkEntityId(req.path.entityId);
+          const instanceId = instanceIdOf(req);
+          req.query.bool('local');
+          await provision.patchInstance(req.tenant, id, attrOf(req), instanceId, req.body as JsonObject, terms(req));
+          return { status: 204 };
+        },
+      },
+      DELETE: {
+        params: ['local'],
+        offers: 'ngsi',
+        async handle(req) {
+          const id = checkEntityId(req.path.entityId);
+          const instanceId = instanceIdOf(req);
+          req.query.bool('local');
+          await provision.deleteInstance(req.tenant, id, attrOf(req), instanceId, req.path.attrId!);
+          return { status: 204 };
+        },
+      },
+    },
+  };
+}
