@@ -19,6 +19,9 @@ import { createBatchService } from './services/batch.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { EntityStore } from './ports/store.ts';
 import type { SubscriptionStore } from './ports/subscription-store.ts';
+import type { CsourceSubscriptionStore } from './ports/csource-subscription-store.ts';
+import { CSOURCE_OUTBOX_PREFIX } from './ports/csource-subscription-store.ts';
+import type { RegistrationStore } from './ports/registration-store.ts';
 import type { TemporalStore } from './ports/temporal-store.ts';
 import { parseDuration } from './core/temporal/duration.ts';
 import { createRecordingStore } from './services/recording-store.ts';
@@ -27,6 +30,7 @@ import { createTemporalService } from './services/temporal.ts';
 import { createTemporalQueryService } from './services/temporal-queries.ts';
 import { temporalRoutes } from './http/routes/temporal.ts';
 import type { JsonValue } from './core/json.ts';
+import type { TenantId } from './core/tenant.ts';
 import type { RequestContext } from './core/jsonld/term-map.ts';
 import { checkDestination, parseDestinationPolicy } from './core/destination-policy.ts';
 import { createDispatchTransport } from './adapters/notify-dispatch.ts';
@@ -38,6 +42,11 @@ import { createPeriodicNotifier } from './services/periodic-notifier.ts';
 import { createSubscriptionRegistry } from './services/subscription-registry.ts';
 import { createSubscriptionService } from './services/subscriptions.ts';
 import { subscriptionRoutes } from './http/routes/subscriptions.ts';
+import { createRegistrationService } from './services/registrations.ts';
+import { csourceRegistrationRoutes } from './http/routes/csource-registrations.ts';
+import { createCsourceSubscriptionRegistry } from './services/csource-subscription-registry.ts';
+import { createCsourceSubscriptionService, type CsourceSubscriptionService } from './services/csource-subscriptions.ts';
+import { csourceSubscriptionRoutes } from './http/routes/csource-subscriptions.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { DocumentFetcher } from './ports/context-loader.ts';
@@ -55,7 +64,12 @@ export interface Kend {
 }
 
 /** The store as opened, with the optional ports an adapter may provide. */
-type Stores = EntityStore & { subscriptions?: SubscriptionStore; temporal?: TemporalStore };
+type Stores = EntityStore & {
+  subscriptions?: SubscriptionStore;
+  temporal?: TemporalStore;
+  registrations?: RegistrationStore;
+  csourceSubscriptions?: CsourceSubscriptionStore;
+};
 
 export interface KendOverrides {
   logger?: Logger;
@@ -92,6 +106,9 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
     throw new ConfigError('KEND_NOTIFY_ALLOW/KEND_NOTIFY_DENY', (e as Error).message);
   }
   const subStore = base.subscriptions;
+  const registrationStore = 'registrations' in base ? base.registrations : undefined;
+  const csubStore = 'csourceSubscriptions' in base ? base.csourceSubscriptions : undefined;
+  let kickWorker: (atMs?: number) => void = () => {};
   let store: EntityStore = base;
   const stoppers: (() => Promise<void>)[] = [];
   const routes = [];
@@ -113,8 +130,18 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
     const registry = createSubscriptionRegistry({ store: subStore, resolveContext, ensureContextUrl, limits: queryLimits, logger });
     await registry.refresh();
     const transport = createDispatchTransport({ http: createHttpTransport({ policy }), mqtt: createMqttTransport({ policy }) });
+    // Delivery outcomes go to the kind of subscription the outbox row belongs to (entity or CSR subscription).
+    const outbox = {
+      claimDue: subStore.claimDue.bind(subStore),
+      complete: subStore.complete.bind(subStore),
+      retryLater: subStore.retryLater.bind(subStore),
+      recordDelivery: (tenant: TenantId, subscriptionId: string, outcome: { ok: boolean; at: string }): Promise<void> =>
+        subscriptionId.startsWith(CSOURCE_OUTBOX_PREFIX) && csubStore !== undefined
+          ? csubStore.recordCsourceDelivery(tenant, subscriptionId.slice(CSOURCE_OUTBOX_PREFIX.length), outcome)
+          : subStore.recordDelivery(tenant, subscriptionId, outcome),
+    };
     const worker = createDeliveryWorker({
-      outbox: subStore,
+      outbox,
       transport,
       clock,
       logger,
@@ -164,6 +191,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
       ensureContextUrl,
     });
     routes.push(subscriptionRoutes(subscriptions, config));
+    kickWorker = (atMs) => worker.kick(atMs);
     worker.start();
     periodic.start();
     stoppers.push(async () => {
@@ -172,6 +200,45 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
       await worker.stop();
       await transport.close();
     });
+  }
+
+  // Context source registrations (issue 7): served when the store provides the registration port; their
+  // subscriptions (notified through the shared outbox) when it also provides those and the outbox.
+  if (registrationStore !== undefined) {
+    let csourceSubscriptions: CsourceSubscriptionService | undefined;
+    if (subStore !== undefined && csubStore !== undefined) {
+      const csubRegistry = createCsourceSubscriptionRegistry({ store: csubStore, resolveContext, ensureContextUrl, limits: queryLimits, logger });
+      await csubRegistry.refresh();
+      csourceSubscriptions = createCsourceSubscriptionService({
+        store: csubStore,
+        registrations: registrationStore,
+        outbox: subStore,
+        registry: csubRegistry,
+        clock,
+        limits: queryLimits,
+        maxConsecutiveFailures: config.subscriptionMaxFailures,
+        checkEndpoint: (uri) => checkDestination(policy, uri),
+        resolveContext,
+        ensureContextUrl,
+        onEnqueued: () => kickWorker(),
+      });
+      routes.push(csourceSubscriptionRoutes(csourceSubscriptions, config));
+      const csubRefresher = setInterval(() => {
+        csubRegistry.refreshIfStale().catch((err: unknown) => logger.warn({ err }, 'context source subscription refresh failed'));
+      }, config.notifyPollMs);
+      csubRefresher.unref();
+      stoppers.unshift(async () => clearInterval(csubRefresher));
+    }
+    const owedBy = csourceSubscriptions;
+    const registrations = createRegistrationService({
+      store: registrationStore,
+      entities: base,
+      clock,
+      limits: queryLimits,
+      checkEndpoint: (uri) => checkDestination(policy, uri),
+      ...(owedBy !== undefined ? { owedFor: (tenant: TenantId) => owedBy.owedFor(tenant), onCommitted: () => kickWorker() } : {}),
+    });
+    routes.push(csourceRegistrationRoutes(registrations, config));
   }
 
   const tenants = createTenantRegistry(store);

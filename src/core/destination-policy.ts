@@ -1,5 +1,6 @@
-// Notification destination policy (issue 5 item 7; guide §14.1 endpoint.uri): allow/deny lists of CIDRs and
-// host names, with a default that refuses link-local and cloud metadata targets. Pure: no DNS here; adapters
+// Outbound destination policy for notification endpoints and context source registration endpoints (issue 5
+// item 7, issue 7 item 5; guide §14.1 endpoint.uri, §16.1): allow/deny lists of CIDRs and host names, with a
+// default that refuses link-local and cloud metadata targets. Pure: no DNS here; adapters
 // call checkResolvedAddress for every address a host name resolves to at delivery time.
 
 /** Always denied, whatever the configuration adds: link-local ranges and the cloud metadata services. */
@@ -167,18 +168,18 @@ export function checkDestination(policy: DestinationPolicy, uri: string): string
   const ip = parseIp(host);
   if (ip !== null) {
     const denied = policy.deny.find((r) => ipMatches(r, ip));
-    if (denied) return `notification destination ${rawHost} is refused (denied range ${denied.text})`;
+    if (denied) return `destination ${rawHost} is refused (denied range ${denied.text})`;
     if (policy.allow.length > 0 && !policy.allow.some((r) => ipMatches(r, ip))) {
-      return `notification destination ${rawHost} is not in the allowed destinations`;
+      return `destination ${rawHost} is not in the allowed destinations`;
     }
     return null;
   }
   if (host.includes(':') || host.startsWith('[')) return `endpoint host ${rawHost} is not a valid address`;
   const denied = policy.deny.find((r) => hostMatches(r, host));
-  if (denied) return `notification destination ${rawHost} is refused (denied host ${denied.text})`;
+  if (denied) return `destination ${rawHost} is refused (denied host ${denied.text})`;
   if (policy.allow.length > 0 && !policy.allow.some((r) => hostMatches(r, host))) {
     // A name outside the allowed names may still resolve into an allowed range: decided at delivery time.
-    if (!policy.allow.some((r) => r.kind === 'cidr')) return `notification destination ${rawHost} is not in the allowed destinations`;
+    if (!policy.allow.some((r) => r.kind === 'cidr')) return `destination ${rawHost} is not in the allowed destinations`;
   }
   return null;
 }
@@ -192,9 +193,9 @@ export function checkResolvedAddress(policy: DestinationPolicy, address: string,
   if (ip === null) return `resolved address ${address} is not an IP address`;
   const label = host === undefined ? address : `${host} (${address})`;
   const denied = policy.deny.find((r) => ipMatches(r, ip));
-  if (denied) return `notification destination ${label} is refused (denied range ${denied.text})`;
+  if (denied) return `destination ${label} is refused (denied range ${denied.text})`;
   if (policy.allow.length === 0) return null;
   if (host !== undefined && policy.allow.some((r) => hostMatches(r, normalizeHost(host)))) return null;
   if (policy.allow.some((r) => ipMatches(r, ip))) return null;
-  return `notification destination ${label} is not in the allowed destinations`;
+  return `destination ${label} is not in the allowed destinations`;
 }

@@ -91,7 +91,7 @@ if (!availability.ok) {
     });
 
     const reset = async (): Promise<void> => {
-      await admin.query("TRUNCATE entity_types, entity_attrs, entity_geo, entities, contexts, subscriptions, outbox, temporal_entities, temporal_instances; DELETE FROM tenants WHERE name <> ''");
+      await admin.query("TRUNCATE entity_types, entity_attrs, entity_geo, entities, contexts, subscriptions, outbox, temporal_entities, temporal_instances, registrations, csource_subscriptions; DELETE FROM tenants WHERE name <> ''");
     };
 
     runStoreContract('postgres', async () => {
@@ -121,7 +121,7 @@ if (!availability.ok) {
           assert.deepStrictEqual(
             tables.rows.map((r: { table_name: string }) => r.table_name),
             [
-              'contexts', 'entities', 'entity_attrs', 'entity_geo', 'entity_types', 'kend_meta', 'outbox', 'schema_migrations',
+              'contexts', 'csource_subscriptions', 'entities', 'entity_attrs', 'entity_geo', 'entity_types', 'kend_meta', 'outbox', 'registrations', 'schema_migrations',
               'subscriptions', 'temporal_entities', 'temporal_instances', 'tenants',
             ],
           );

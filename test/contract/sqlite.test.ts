@@ -205,6 +205,7 @@ describe('SQLite store specifics', () => {
       assert.deepStrictEqual(tables, [
         'attr_values',
         'contexts',
+        'csource_subscriptions',
         'entities',
         'entity_types',
         'geo_items',
@@ -214,6 +215,7 @@ describe('SQLite store specifics', () => {
         'geo_rtree_rowid',
         'kend_meta',
         'outbox',
+        'registrations',
         'sqlite_sequence',
         'subscriptions',
         'temporal_attrs',

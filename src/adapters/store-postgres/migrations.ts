@@ -1,6 +1,8 @@
 // Versioned PostgreSQL schema migrations, applied at start under an advisory lock (schema_migrations table).
 import type { Pool, PoolClient } from 'pg';
 import { backfillV2, V2_FINAL_SQL, V2_SQL } from './migration-v2.ts';
+import { POSTGRES_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.ts';
+import { POSTGRES_REGISTRATION_DDL } from './registration-store.ts';
 import { POSTGRES_SUBSCRIPTION_DDL } from './subscription-store.ts';
 import { TEMPORAL_DDL } from './migration-v4.ts';
 
@@ -99,6 +101,12 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'temporal history: entity records and attribute instances (migration-v4.ts)',
     // Released schema: TEMPORAL_DDL must never change; later changes go in a new migration.
     sql: TEMPORAL_DDL,
+  },
+  {
+    version: 5,
+    description: 'context source registrations and their subscriptions (registration-store.ts, csource-subscription-store.ts)',
+    // Released schema: both DDL texts must never change; later changes go in a new migration.
+    sql: POSTGRES_REGISTRATION_DDL + POSTGRES_CSOURCE_SUBSCRIPTION_DDL,
   },
 ];
 

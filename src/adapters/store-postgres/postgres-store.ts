@@ -29,6 +29,10 @@ import { inTransaction } from './transaction.ts';
 import { createPostgresSubscriptionStore, insertOutbox } from './subscription-store.ts';
 import type { OutboxEntry, SubscriptionStore } from '../../ports/subscription-store.ts';
 import type { TemporalStore } from '../../ports/temporal-store.ts';
+import type { CsourceSubscriptionStore } from '../../ports/csource-subscription-store.ts';
+import type { RegistrationStore } from '../../ports/registration-store.ts';
+import { createPostgresCsourceSubscriptionStore } from './csource-subscription-store.ts';
+import { createPostgresRegistrationStore } from './registration-store.ts';
 import { createPostgresTemporalStore } from './temporal-store.ts';
 import { writeHistories, type PendingHistory } from './temporal-write.ts';
 
@@ -99,7 +103,7 @@ function nonexistentTenant(tenant: TenantId): NgsiError {
  */
 export async function createPostgresStore(
   options: PostgresStoreOptions,
-): Promise<EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore }> {
+): Promise<EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore; registrations: RegistrationStore; csourceSubscriptions: CsourceSubscriptionStore }> {
   const clock = options.clock ?? systemClock;
   const pool = new Pool({
     connectionString: options.url,
@@ -243,10 +247,14 @@ export async function createPostgresStore(
 
   const subscriptions = createPostgresSubscriptionStore(pool, clock);
   const temporal = createPostgresTemporalStore(pool);
+  const registrations = createPostgresRegistrationStore(pool, clock);
+  const csourceSubscriptions = createPostgresCsourceSubscriptionStore(pool, clock);
 
   return {
     subscriptions,
     temporal,
+    registrations,
+    csourceSubscriptions,
 
     async tenantExists(tenant) {
       if (tenant === DEFAULT_TENANT) return true;

@@ -1,5 +1,7 @@
 // Versioned SQLite schema migrations, applied in order at open inside one transaction (PRAGMA user_version).
 import type BetterSqlite3 from 'better-sqlite3';
+import { SQLITE_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.ts';
+import { SQLITE_REGISTRATION_DDL } from './registration-store.ts';
 import { SQLITE_SUBSCRIPTION_DDL } from './subscription-store.ts';
 import { backfillEntityIndex } from './entity-index.ts';
 
@@ -243,6 +245,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX temporal_instances_deleted ON temporal_instances (sid, deleted_at) WHERE deleted_at IS NOT NULL;
       CREATE INDEX temporal_instances_created ON temporal_instances (created_at);
     `,
+  },
+  {
+    version: 5,
+    description: 'context source registrations and context source registration subscriptions',
+    // Released schema: both DDL texts must never change; later changes go in a new migration.
+    sql: SQLITE_REGISTRATION_DDL + SQLITE_CSOURCE_SUBSCRIPTION_DDL,
   },
 ];
 

@@ -11,6 +11,8 @@ import type { BatchItem, BatchOutcome, ContextKind, EntityStore, StoredContext, 
 import type BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from './database.ts';
 import { createOutboxInserter, createSqliteSubscriptionStore } from './subscription-store.ts';
+import type { CsourceSubscriptionStore } from '../../ports/csource-subscription-store.ts';
+import type { RegistrationStore } from '../../ports/registration-store.ts';
 import type { SubscriptionStore } from '../../ports/subscription-store.ts';
 import type { TemporalStore } from '../../ports/temporal-store.ts';
 import { createGroupCommitter } from './group-commit.ts';
@@ -21,6 +23,8 @@ import type { Sql } from './sql-fragment.ts';
 import { registerSqlFunctions } from './sql-functions.ts';
 import { createHistoryWriter } from './temporal-write.ts';
 import { createSqliteTemporalStore } from './temporal-store.ts';
+import { createSqliteRegistrationStore } from './registration-store.ts';
+import { createSqliteCsourceSubscriptionStore } from './csource-subscription-store.ts';
 
 export interface SqliteStoreOptions {
   /** A file path (created with its parent directory when missing) or ':memory:'. */
@@ -88,7 +92,7 @@ function toStoredContext(row: ContextRow): StoredContext {
  */
 export function createSqliteStore(
   options: SqliteStoreOptions,
-): EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore } {
+): EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore; registrations: RegistrationStore; csourceSubscriptions: CsourceSubscriptionStore } {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path);
   const writeOutbox = createOutboxInserter(db);
@@ -97,6 +101,8 @@ export function createSqliteStore(
   const index = createEntityIndex(db);
   const writeHistory = createHistoryWriter(db);
   const temporal = createSqliteTemporalStore(db);
+  const registrations = createSqliteRegistrationStore(db, clock);
+  const csourceSubscriptions = createSqliteCsourceSubscriptionStore(db, clock);
 
   const prepared = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   /** Prepares (or reuses) a compiled statement; least recently used ones are dropped first. */
@@ -269,6 +275,8 @@ export function createSqliteStore(
   return {
     subscriptions,
     temporal,
+    registrations,
+    csourceSubscriptions,
     async tenantExists(tenant) {
       return tenantExistsSync(tenant);
     },

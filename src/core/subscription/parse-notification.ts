@@ -1,5 +1,6 @@
 // Validation of a Subscription's `notification` member (NotificationParams, GS CIM 009 §5.2.14) and its
 // `endpoint` (Endpoint §5.2.15, MQTT notifierInfo §7.2; guide §14.1, §14.5).
+import { FRAMING_HEADERS, HEADER_NAME, HEADER_VALUE } from '../header-rules.ts';
 import type { JsonObject, JsonValue } from '../json.ts';
 import type { TermMap } from '../jsonld/term-map.ts';
 import type { LangPreference } from '../model/lang.ts';
@@ -29,16 +30,6 @@ const FORMATS: Readonly<Record<string, OutputFormat>> = {
 export const NOTIFICATION_STATUS_MEMBERS: readonly string[] = ['status', 'timesSent', 'timesFailed', 'lastNotification', 'lastSuccess', 'lastFailure'];
 
 const SCHEMES: Readonly<Record<string, CompiledEndpoint['protocol']>> = { http: 'http', https: 'http', mqtt: 'mqtt', mqtts: 'mqtt' };
-
-/** RFC 9110 field-name token: what an HTTP header name (receiverInfo key) may be. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Field values: no control characters other than horizontal tab (no header injection). */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
-const HEADER_VALUE = /^[^\u0000-\u0008\u000a-\u001f\u007f]*$/;
-/** Headers that frame or route the HTTP message; a receiverInfo pair must not set them. */
-const FRAMING_HEADERS: ReadonlySet<string> = new Set([
-  'content-length', 'transfer-encoding', 'host', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'expect',
-]);
 
 export interface EndpointPolicy {
   /** A destination policy (allow/deny list); returns the reason of a refusal, null to accept. */
