@@ -2,10 +2,10 @@
 // guide §15.1; issue 6 item 1): the HistoryWrite is derived inside the write's decide step and written by
 // the store in the same transaction. A decision that already carries history (temporal API writes) is left
 // alone. Services stay unaware of history, like they are of notifications (notifying-store.ts).
-import { randomUUID } from 'node:crypto';
 import type { Entity } from '../core/model/entity.ts';
 import { historyOf } from '../core/temporal/history.ts';
 import type { Clock } from '../ports/clock.ts';
+import { uuidV7 } from './time-ordered-id.ts';
 import type { BatchItem, EntityStore, WriteDecision } from '../ports/store.ts';
 
 export interface RecordingStoreDeps {
@@ -13,7 +13,7 @@ export interface RecordingStoreDeps {
   clock: Clock;
 }
 
-export const newInstanceId = (): string => `urn:ngsi-ld:${randomUUID()}`;
+export const newInstanceId = (): string => `urn:ngsi-ld:${uuidV7()}`;
 
 /** The decision with its history added (unless it writes nothing or already carries history). */
 export function withHistory<R>(decision: WriteDecision<R>, current: Entity | null, clock: Clock): WriteDecision<R> {

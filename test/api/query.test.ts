@@ -65,6 +65,20 @@ describe('Query Entities selection', () => {
     assert.deepEqual(await q('installedAt>2025-01-01T00:00:00Z'), ['urn:ngsi-ld:Valve:1']);
   });
 
+  test('a two-sided range on one attribute: each bound may hold for a different value of the attribute', async () => {
+    const T = { 'ngsild-tenant': 'q-range' };
+    await kend.post('entities', { id: 'urn:ngsi-ld:Probe:single', type: 'Probe', t: 15 }, T);
+    await kend.post('entities', { id: 'urn:ngsi-ld:Probe:outside', type: 'Probe', t: 50 }, T);
+    // Two instances (datasetIds): 5 satisfies t<10, 50 satisfies t>=40. An array value takes no part in
+    // ordering comparisons (q-eval), whichever plan runs.
+    await kend.post('entities', { id: 'urn:ngsi-ld:Probe:two', type: 'Probe', t: [{ type: 'Property', value: 5 }, { type: 'Property', value: 50, datasetId: 'urn:ngsi-ld:Dataset:b' }] }, T);
+    await kend.post('entities', { id: 'urn:ngsi-ld:Probe:array', type: 'Probe', t: { type: 'Property', value: [5, 50] } }, T);
+    const q = async (expr: string) => ids(await kend.get(`entities?type=Probe&q=${encodeURIComponent(expr)}`, T));
+    assert.deepEqual(await q('t>=10;t<20'), ['urn:ngsi-ld:Probe:single', 'urn:ngsi-ld:Probe:two']);
+    assert.deepEqual(await q('t>=40;t<10'), ['urn:ngsi-ld:Probe:two']);
+    assert.deepEqual(await q('t>40;t<=50'), ['urn:ngsi-ld:Probe:outside', 'urn:ngsi-ld:Probe:two']);
+  });
+
   test('q syntax errors answer 400; a list with an ordering operator answers 400', async () => {
     for (const expr of ['moisture>', '(moisture>1', 'moisture>1;', 'moisture>1..2', 'rel{name}=="x"']) {
       assert.equal((await kend.get(`entities?type=SoilSensor&q=${encodeURIComponent(expr)}`)).status, 400, expr);

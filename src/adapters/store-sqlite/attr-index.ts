@@ -91,9 +91,10 @@ function sortInstance(instances: readonly AttrInstance[]): number {
 const EMPTY: CandidateColumns = { num: null, str: null, bool: null, dt: null, date: null, tm: null };
 
 /** All index rows of an entity. */
-export function attrValueRows(entity: Entity): AttrValueRow[] {
+export function attrValueRows(entity: Entity, only?: ReadonlySet<string>): AttrValueRow[] {
   const rows: AttrValueRow[] = [];
   for (const attr of Object.keys(entity.attrs)) {
+    if (only !== undefined && !only.has(attr)) continue;
     const instances = entity.attrs[attr];
     if (!Array.isArray(instances) || instances.length === 0) continue;
     const sortTix = sortInstance(instances);

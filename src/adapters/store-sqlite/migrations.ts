@@ -252,6 +252,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // Released schema: both DDL texts must never change; later changes go in a new migration.
     sql: SQLITE_REGISTRATION_DDL + SQLITE_CSOURCE_SUBSCRIPTION_DDL,
   },
+  {
+    version: 6,
+    description: 'attr_values_multi: entities with several index rows for one attribute (range drivers)',
+    // A q range such as `temperature>=10;temperature<11` is driven by one index range over both bounds; an
+    // entity with several values of the attribute (instances, array elements) could satisfy each bound with
+    // a different value, so the driver adds those entities, found through this small partial index.
+    sql: `
+      CREATE INDEX attr_values_multi ON attr_values (tenant, pid, id) WHERE tix > 0 OR cix > 0;
+    `,
+  },
 ];
 
 /** The schema version this build writes and expects. */

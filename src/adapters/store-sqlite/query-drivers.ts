@@ -13,7 +13,7 @@ import { geoExactCondition } from './geo-sql.ts';
 import { sql, type Sql } from './sql-fragment.ts';
 import { stringKey } from './value-keys.ts';
 
-export type DriverKind = 'type' | 'ids' | 'idPrefix' | 'value' | 'geo';
+export type DriverKind = 'type' | 'ids' | 'idPrefix' | 'range' | 'value' | 'geo';
 
 export interface Driver {
   kind: DriverKind;
@@ -60,11 +60,44 @@ function valueDriver(tenant: string, term: QExpr): Driver | undefined {
   return cond === undefined ? undefined : driver('value', sql`${rows} AND ${cond}`);
 }
 
+type Bound = { attr: string; column: 'num' | 'str'; cond: Sql };
+
+/** A lower or an upper bound on a top-level attribute's value that the value index can range over. */
+function bound(term: QExpr, side: 'lower' | 'upper'): Bound | undefined {
+  if (term.type !== 'compare' || term.path.sub.length > 0 || term.path.meta !== undefined || term.path.jsonPath !== undefined) return undefined;
+  const ops = side === 'lower' ? ['>', '>='] : ['<', '<='];
+  if (!ops.includes(term.op) || term.value.kind === 'list' || term.value.kind === 'regex' || term.value.kind === 'range') return undefined;
+  const c = indexedValue(term.value);
+  if (c === undefined) return undefined;
+  const op = ORDER[term.op as '>' | '>=' | '<' | '<='];
+  return { attr: term.path.attr, column: c[0], cond: sql`${COLUMN[c[0]]} ${op} ${c[1]}` };
+}
+
+/**
+ * `a>=x;a<y`: one index range over both bounds of one attribute, instead of two half-open ranges that each
+ * hold about half of the attribute's rows. Entities with several rows for the attribute are added whole
+ * (attr_values_multi), since each bound may hold for a different value of theirs.
+ */
+function rangeDrivers(tenant: string, terms: readonly QExpr[]): Driver[] {
+  const out: Driver[] = [];
+  const lowers = terms.map((t) => bound(t, 'lower')).filter((b): b is Bound => b !== undefined);
+  const uppers = terms.map((t) => bound(t, 'upper')).filter((b): b is Bound => b !== undefined);
+  for (const lo of lowers) {
+    const hi = uppers.find((u) => u.attr === lo.attr && u.column === lo.column);
+    if (hi === undefined) continue;
+    const pid = pathId(lo.attr);
+    const source = sql`SELECT id FROM attr_values WHERE tenant = ${tenant} AND pid = ${pid} AND ${lo.cond} AND ${hi.cond}
+      UNION ALL SELECT id FROM attr_values WHERE tenant = ${tenant} AND pid = ${pid} AND (tix > 0 OR cix > 0)`;
+    out.push(driver('range', source));
+  }
+  return out;
+}
+
 function driver(kind: DriverKind, source: Sql): Driver {
   return { kind, source, estimate: source, coversGeo: false };
 }
 
-const PRIORITY: Record<DriverKind, number> = { ids: 0, idPrefix: 1, geo: 2, value: 3, type: 4 };
+const PRIORITY: Record<DriverKind, number> = { ids: 0, idPrefix: 1, geo: 2, range: 3, value: 4, type: 5 };
 
 /** The drivers of a query, the usually smallest first. */
 export function driverCandidates(tenant: string, query: EntityQuery): Driver[] {
@@ -85,7 +118,9 @@ export function driverCandidates(tenant: string, query: EntityQuery): Driver[] {
     }
   }
   if (query.q !== undefined) {
-    for (const term of query.q.type === 'and' ? query.q.items : [query.q]) {
+    const terms = query.q.type === 'and' ? query.q.items : [query.q];
+    out.push(...rangeDrivers(tenant, terms));
+    for (const term of terms) {
       const d = valueDriver(tenant, term);
       if (d !== undefined) out.push(d);
     }

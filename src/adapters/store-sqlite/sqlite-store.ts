@@ -154,17 +154,19 @@ export function createSqliteStore(
     return tenant === DEFAULT_TENANT || stmt.tenantExists.get(tenant) !== undefined;
   }
 
-  function putEntity(tenant: TenantId, entity: Entity, exists: boolean): void {
+  function putEntity(tenant: TenantId, entity: Entity, previous: Entity | null): void {
     const types = JSON.stringify(entity.types);
     const doc = JSON.stringify(entity);
-    if (exists) {
+    let typesChanged = true;
+    if (previous !== null) {
       stmt.updateEntity.run(types, entity.createdAt, entity.modifiedAt, doc, tenant, entity.id);
-      stmt.deleteTypes.run(tenant, entity.id);
+      typesChanged = types !== JSON.stringify(previous.types);
+      if (typesChanged) stmt.deleteTypes.run(tenant, entity.id);
     } else {
       stmt.insertEntity.run(tenant, entity.id, types, entity.createdAt, entity.modifiedAt, doc);
     }
-    for (const type of entity.types) stmt.insertType.run(tenant, entity.id, type);
-    index.put(tenant, entity, exists);
+    if (typesChanged) for (const type of entity.types) stmt.insertType.run(tenant, entity.id, type);
+    index.put(tenant, entity, previous);
   }
 
   function assertTenant(tenant: TenantId, writeOptions: WriteOptions): boolean {
@@ -211,7 +213,7 @@ export function createSqliteStore(
         throw new Error(`writeEntity: decided entity id '${decision.put.id}' differs from '${id}'`);
       }
       if (!tenantKnown) stmt.insertTenant.run(tenant, clock.nowIso());
-      putEntity(tenant, decision.put, current !== null);
+      putEntity(tenant, decision.put, current);
     } else if (decision.remove === true && current !== null) {
       // entity_types rows go with it (ON DELETE CASCADE).
       stmt.deleteEntity.run(tenant, id);
