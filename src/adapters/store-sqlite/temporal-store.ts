@@ -96,7 +96,8 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
     ),
     deleteInstance: db.prepare<[string, string, string, string]>(`DELETE FROM temporal_instances WHERE sid = (${FIND_SERIES}) AND instance_id = ?`),
     pruneChunk: db.prepare<[number, number]>(
-      'DELETE FROM temporal_instances WHERE seq IN (SELECT seq FROM temporal_instances WHERE created_at < ? LIMIT ?)',
+      // The oldest chunk in recording order; a chunk without an old instance ends the walk (see migration v7).
+      'DELETE FROM temporal_instances WHERE seq IN (SELECT seq FROM (SELECT seq, created_at FROM temporal_instances ORDER BY seq LIMIT ?) WHERE created_at < ?)',
     ),
   };
 
@@ -236,7 +237,7 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
       // write lock nor blocks the event loop for long.
       let removed = 0;
       for (;;) {
-        const n = stmt.pruneChunk.run(beforeMs, PRUNE_CHUNK).changes;
+        const n = stmt.pruneChunk.run(PRUNE_CHUNK, beforeMs).changes;
         removed += n;
         if (n < PRUNE_CHUNK) return removed;
         await yieldToLoop();
