@@ -104,12 +104,15 @@ export function createTemporalQueryService(deps: TemporalQueryServiceDeps) {
     return { ...res, entities: cut.entities, ...(cut.contentRange !== undefined ? { contentRange: cut.contentRange } : {}) };
   }
 
+  // Existence and latest-kind probes use the modifiedAt window: every instance has modifiedAt and both stores
+  // index it per series, so the probe reads one index entry; a createdAt window sorts the whole series.
+
   /** The kind of each attribute's latest recorded instance, for the listed entities. */
   async function kindsOf(tenant: TenantId, ids: string[], attrs: string[] | undefined): Promise<AggregatesResult['kinds']> {
     if (ids.length === 0) return {};
     const res = await temporal.queryTemporal(
       tenant,
-      { selectors: [{ ids }], ...(attrs !== undefined ? { attrs } : {}), window: { property: 'createdAt' } },
+      { selectors: [{ ids }], ...(attrs !== undefined ? { attrs } : {}), window: { property: 'modifiedAt' } },
       { lastN: 1, instanceLimit: 1 },
       { limit: ids.length, offset: 0, count: false },
     );
@@ -171,7 +174,7 @@ export function createTemporalQueryService(deps: TemporalQueryServiceDeps) {
     const record = await temporal.getTemporalEntity(tenant, id);
     if (record === null) throw notFound(`Entity ${id} has no temporal representation`, 'Entity not found');
     if (attrs !== undefined) {
-      const ever = await temporal.queryTemporal(tenant, { selectors: [{ ids: [id] }], attrs, window: { property: 'createdAt' } }, { instanceLimit: 1 }, { limit: 1, offset: 0, count: false });
+      const ever = await temporal.queryTemporal(tenant, { selectors: [{ ids: [id] }], attrs, window: { property: 'modifiedAt' } }, { instanceLimit: 1 }, { limit: 1, offset: 0, count: false });
       if (ever.entities.length === 0) throw notFound(`Entity ${id} never had any of the requested attributes`, 'Attribute not found');
     }
     return record;

@@ -119,7 +119,7 @@ export function createTemporalService(deps: TemporalServiceDeps) {
       const datasetIds = options.deleteAll ? undefined : [options.datasetId ?? '@none'];
       const recorded = await temporal.queryTemporal(
         tenant,
-        { selectors: [{ ids: [id] }], attrs: [attr], ...(datasetIds ? { datasetIds } : {}), window: { property: 'createdAt' } },
+        { selectors: [{ ids: [id] }], attrs: [attr], ...(datasetIds ? { datasetIds } : {}), window: { property: 'modifiedAt' } },
         { instanceLimit: 1 },
         { limit: 1, offset: 0, count: false },
       );
