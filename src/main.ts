@@ -52,6 +52,8 @@ import { randomUUID } from 'node:crypto';
 import type { DocumentFetcher } from './ports/context-loader.ts';
 import { createContextResolver } from './services/context-resolver.ts';
 import { createEntityService } from './services/entities.ts';
+import { createHttpForwarder } from './adapters/forward-http.ts';
+import { createFederation, type Federation } from './services/federation.ts';
 import { createTenantRegistry } from './services/tenants.ts';
 
 export interface Kend {
@@ -112,6 +114,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   let store: EntityStore = base;
   const stoppers: (() => Promise<void>)[] = [];
   const routes = [];
+  let federation: Federation | undefined;
 
   // History: every entity change records its attribute instances in the same transaction (issue 6), when
   // the store provides the temporal port and history is on; retention prunes old instances in the background.
@@ -229,6 +232,22 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
       csubRefresher.unref();
       stoppers.unshift(async () => clearInterval(csubRefresher));
     }
+    // Distributed operations (issue 7 items 3, 4): requests forwarded to matching registered sources.
+    const forwarder = createHttpForwarder({ policy, maxBytes: config.forwardMaxBytes });
+    const fed = createFederation({
+      registrations: registrationStore,
+      forwarder,
+      clock,
+      limits,
+      brokerId: config.brokerId !== '' ? config.brokerId : `kend-${randomUUID()}`,
+      defaultTimeoutMs: config.forwardTimeoutMs,
+      maxRemotePage: 1000,
+      // Other nodes' registration changes reach this node's forwarding within one poll interval.
+      versionTtlMs: config.notifyPollMs,
+      logger,
+    });
+    federation = fed;
+    stoppers.push(() => forwarder.close());
     const owedBy = csourceSubscriptions;
     const registrations = createRegistrationService({
       store: registrationStore,
@@ -236,7 +255,11 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
       clock,
       limits: queryLimits,
       checkEndpoint: (uri) => checkDestination(policy, uri),
-      ...(owedBy !== undefined ? { owedFor: (tenant: TenantId) => owedBy.owedFor(tenant), onCommitted: () => kickWorker() } : {}),
+      ...(owedBy !== undefined ? { owedFor: (tenant: TenantId) => owedBy.owedFor(tenant) } : {}),
+      onCommitted: () => {
+        fed.invalidate();
+        if (owedBy !== undefined) kickWorker();
+      },
     });
     routes.push(csourceRegistrationRoutes(registrations, config));
   }
@@ -253,7 +276,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    routes: [entityRoutes(entities), queryRoutes(queries, config), discoveryRoutes(store), batchRoutes(batch), contextRoutes(contexts), ...routes],
+    routes: [entityRoutes(entities, federation), queryRoutes(queries, config, federation), discoveryRoutes(store, federation), batchRoutes(batch), contextRoutes(contexts), ...routes],
     deps: { resolveContext, ensureContextUrl, tenantExists: (t) => tenants.exists(t) },
   });
   return {

@@ -36,6 +36,12 @@ export interface KendConfig {
   historyRetention: string;
   historyPruneIntervalMs: number;
   temporalInstanceLimit: number;
+  /** Timeout of one request forwarded to a context source, unless its registration sets management.timeout. */
+  forwardTimeoutMs: number;
+  /** Largest answer accepted from a context source; larger → the source's data is dropped (NGSILD-Warning 111). */
+  forwardMaxBytes: number;
+  /** This broker's name in `Via` headers of forwarded requests (loop prevention); '' = a random one per process. */
+  brokerId: string;
 }
 
 type Kind = 'int' | 'string' | 'url' | 'enum' | 'bool' | 'duration';
@@ -87,4 +93,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { key: 'historyRetention', env: 'KEND_HISTORY_RETENTION', kind: 'duration', default: '', description: 'How long history is kept, an ISO 8601 duration (`P90D`, `P1Y`); empty = forever. A background job removes older instances' },
   { key: 'historyPruneIntervalMs', env: 'KEND_HISTORY_PRUNE_INTERVAL_MS', kind: 'int', default: 3_600_000, min: 1000, max: 86_400_000, description: 'How often the retention job runs (only with `KEND_HISTORY_RETENTION`)' },
   { key: 'temporalInstanceLimit', env: 'KEND_TEMPORAL_INSTANCE_LIMIT', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'Most instances per attribute in one temporal answer; more → 206 Partial Content with Content-Range' },
+  { key: 'forwardTimeoutMs', env: 'KEND_FORWARD_TIMEOUT_MS', kind: 'int', default: 5000, min: 50, max: 600_000, description: 'Timeout of one request forwarded to a registered context source (unless its registration sets management.timeout); a source that does not answer in time makes the answer partial' },
+  { key: 'forwardMaxBytes', env: 'KEND_FORWARD_MAX_BYTES', kind: 'int', default: 16_777_216, min: 1024, max: 1_073_741_824, description: 'Largest answer accepted from a context source; a larger one is dropped with NGSILD-Warning 111' },
+  { key: 'brokerId', env: 'KEND_BROKER_ID', kind: 'string', default: '', description: 'This broker\'s pseudonym in the Via header of forwarded requests (loop prevention); empty = a random one per process' },
 ];

@@ -7,6 +7,8 @@ import type { DiscoveryRow } from '../../core/query/discovery.ts';
 import { isValidName } from '../../core/names.ts';
 import type { TenantId } from '../../core/tenant.ts';
 import type { OperationRequest, RouteTable } from '../operation.ts';
+import type { Federation } from '../../services/federation.ts';
+import { forwardContext, warningHeaders } from '../forwarding.ts';
 
 export interface DiscoverySource {
   discover(tenant: TenantId): Promise<DiscoveryRow[]>;
@@ -14,8 +16,15 @@ export interface DiscoverySource {
 
 const uniq = (xs: string[]): string[] => [...new Set(xs)];
 
-export function discoveryRoutes(source: DiscoverySource): RouteTable {
+export function discoveryRoutes(source: DiscoverySource, federation?: Federation): RouteTable {
   const rowsOf = (req: OperationRequest) => source.discover(req.tenant);
+  /** Local rows plus those of the registered sources offering `op` (distributed discovery, §5.12), with their warnings. */
+  async function allRows(req: OperationRequest, op: 'retrieveEntityTypes' | 'retrieveAttrTypes'): Promise<{ rows: DiscoveryRow[]; headers: Record<string, string> }> {
+    const local = req.query.bool('local');
+    const [own, remote] = await Promise.all([rowsOf(req), federation === undefined ? null : federation.discoveryRows(forwardContext(req, local), op)]);
+    if (remote === null) return { rows: own, headers: {} };
+    return { rows: [...own, ...remote.value], headers: warningHeaders(remote.warnings) };
+  }
   const compact = (req: OperationRequest) => (iri: string) => req.context.terms.compactIri(iri);
 
   return {
@@ -25,13 +34,12 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
         offers: 'ngsi',
         async handle(req) {
           const wantDetails = req.query.bool('details');
-          req.query.bool('local');
-          const rows = await rowsOf(req);
+          const { rows, headers } = await allRows(req, 'retrieveEntityTypes');
           const c = compact(req);
           const types = uniq(rows.map((r) => r.type));
           if (!wantDetails) {
             const body: JsonObject = { id: `urn:ngsi-ld:EntityTypeList:${randomUUID()}`, type: 'EntityTypeList', typeList: types.map(c) };
-            return { status: 200, body, context: 'object' };
+            return { status: 200, headers, body, context: 'object' };
           }
           const body: JsonValue = types.map((t) => ({
             id: t,
@@ -39,7 +47,7 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
             typeName: c(t),
             attributeNames: uniq(rows.filter((r) => r.type === t && r.attr !== null).map((r) => r.attr!)).map(c),
           }));
-          return { status: 200, body, context: 'each' };
+          return { status: 200, headers, body, context: 'each' };
         },
       },
     },
@@ -79,13 +87,14 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
         offers: 'ngsi',
         async handle(req) {
           const wantDetails = req.query.bool('details');
-          req.query.bool('local');
-          const rows = (await rowsOf(req)).filter((r) => r.attr !== null);
+          const all = await allRows(req, 'retrieveAttrTypes');
+          const headers = all.headers;
+          const rows = all.rows.filter((r) => r.attr !== null);
           const c = compact(req);
           const attrs = uniq(rows.map((r) => r.attr!)).sort();
           if (!wantDetails) {
             const body: JsonObject = { id: `urn:ngsi-ld:AttributeList:${randomUUID()}`, type: 'AttributeList', attributeList: attrs.map(c) };
-            return { status: 200, body, context: 'object' };
+            return { status: 200, headers, body, context: 'object' };
           }
           const body: JsonValue = attrs.map((a) => ({
             id: a,
@@ -93,7 +102,7 @@ export function discoveryRoutes(source: DiscoverySource): RouteTable {
             attributeName: c(a),
             typeNames: uniq(rows.filter((r) => r.attr === a).map((r) => r.type)).map(c),
           }));
-          return { status: 200, body, context: 'each' };
+          return { status: 200, headers, body, context: 'each' };
         },
       },
     },

@@ -8,6 +8,8 @@ import { renderEntity } from '../../core/model/render-entity.ts';
 import { renderFeature, renderFeatureCollection } from '../../core/model/render-geojson.ts';
 import { isValidName } from '../../core/names.ts';
 import type { EntityQueryService, PurgeScope } from '../../services/entity-queries.ts';
+import type { Federation, QueryForm } from '../../services/federation.ts';
+import { forwardContext, warningHeaders } from '../forwarding.ts';
 import { API_ROOT } from '../app.ts';
 import { entityQueryFromBody, entityQueryFromParams, type QueryLimits } from '../entity-query-params.ts';
 import { GEO_JSON_TYPE } from '../media-types.ts';
@@ -22,20 +24,22 @@ const PAGING = ['limit', 'offset', 'count', 'orderBy', 'collation'];
 
 export interface QueryRouteLimits extends QueryLimits, PageLimits {}
 
-export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimits): RouteTable {
-  async function answer(req: OperationRequest, query: EntityQuery, shapingParams: QueryParams, path: string): Promise<OperationResponse> {
+export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimits, federation?: Federation): RouteTable {
+  async function answer(req: OperationRequest, query: EntityQuery, shapingParams: QueryParams, path: string, form: QueryForm, local: boolean): Promise<OperationResponse> {
     const terms = req.context.terms;
     const geo = req.responseType === GEO_JSON_TYPE;
     const opts = parseReadOptions(shapingParams, terms, geo);
     const page = parsePage(req.query, limits);
-    const result = await queries.query(req.tenant, query, page);
+    const headers: Record<string, string> = {};
+    const federated = federation === undefined ? null : await federation.query(forwardContext(req, local), query, page, form, (p) => queries.query(req.tenant, query, p));
+    if (federated !== null) Object.assign(headers, warningHeaders(federated.warnings));
+    const result = federated?.value ?? (await queries.query(req.tenant, query, page));
     const bodies: JsonObject[] = [];
     for (const entity of result.entities) {
       if (!entityMatchesAttrs(entity, opts.projection)) continue;
       const body = geo ? renderFeature(entity, terms, opts, opts.geometryProperty) : renderEntity(entity, terms, opts);
       if (body !== null) bodies.push(body);
     }
-    const headers: Record<string, string> = {};
     if (result.total !== undefined) headers['ngsild-results-count'] = String(result.total);
     const links = pageLinks(`${API_ROOT}${path}`, req.query, page, result.entities.length, result.hasMore);
     if (links.length > 0) headers.link = links.join(', ');
@@ -50,7 +54,7 @@ export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimit
         offers: 'ngsi-geo',
         async handle(req) {
           const query = entityQueryFromParams(req.query, req.context.terms, limits);
-          return answer(req, query, req.query, '/entities');
+          return answer(req, query, req.query, '/entities', { method: 'GET', params: req.query.entries }, req.query.bool('local'));
         },
       },
       DELETE: {
@@ -79,7 +83,7 @@ export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimit
           const { query, shaping } = entityQueryFromBody(req.body as JsonObject, req.query, req.context.terms, limits);
           const entries: [string, string][] = req.query.entries.filter(([k]) => ['format', 'options', 'geometryProperty'].includes(k)).map(([k, v]) => [k, v]);
           for (const [k, v] of Object.entries(shaping)) if (v !== undefined) entries.push([k, v]);
-          return answer(req, query, new QueryParams('', entries), '/entityOperations/query');
+          return answer(req, query, new QueryParams('', entries), '/entityOperations/query', { method: 'POST', body: req.body as JsonObject }, req.query.bool('local'));
         },
       },
     },

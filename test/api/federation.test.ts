@@ -1,0 +1,420 @@
+// API tests: distributed Retrieve Entity and Query Entities (GS CIM 009 §4.3.6, §5.12, §6.3.17, §6.3.18;
+// guide §16.3; issue 7 item 3) against in-process test-double context sources on 127.0.0.1: merging with
+// local data per mode, local=true, Via loop prevention, forwarded headers, and sources that fail, stall or
+// answer garbage — which make the answer partial with NGSILD-Warning, never a 500.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually, startKend } from '../support/harness.ts';
+import { startFakeSource, type FakeSource, type SourceAnswer, type SourceRequest } from '../support/fake-source.ts';
+
+const BROKER = 'kend-regional-test';
+const kend = startKend({ KEND_FORWARD_TIMEOUT_MS: '400', KEND_BROKER_ID: BROKER });
+const NS = 'https://uri.etsi.org/ngsi-ld/default-context/';
+
+let n = 0;
+const sources: FakeSource[] = [];
+async function source(handler: (req: SourceRequest) => SourceAnswer): Promise<FakeSource> {
+  const s = await startFakeSource(handler);
+  sources.push(s);
+  return s;
+}
+after(async () => {
+  for (const s of sources) await s.close();
+});
+
+/**
+ * Registers `url` for entities of `type` whose ids start with `urn:ngsi-ld:<type>:` (so a retrieve by id alone
+ * matches only its own sources), optionally only for some attributes; returns the registration id.
+ */
+async function register(url: string, type: string, extra: Record<string, unknown> = {}, propertyNames?: string[]): Promise<string> {
+  const id = `urn:ngsi-ld:ContextSourceRegistration:fed${++n}`;
+  const info: Record<string, unknown> = { entities: [{ type, idPattern: `^urn:ngsi-ld:${type}:` }] };
+  if (propertyNames !== undefined) info.propertyNames = propertyNames;
+  const res = await kend.post('csourceRegistrations', { id, type: 'ContextSourceRegistration', information: [info], endpoint: url, ...extra });
+  assert.equal(res.status, 201, res.body);
+  return id;
+}
+
+const prop = (value: unknown, extra: Record<string, unknown> = {}) => ({ type: 'Property', value, ...extra });
+
+describe('Retrieve Entity with registered sources', () => {
+  test('with no matching registration nothing is forwarded and a missing entity is a plain 404', async () => {
+    const s = await source(() => ({ status: 500 }));
+    await register(s.url, 'Unrelated');
+    const res = await kend.get('entities/urn:ngsi-ld:Room:none');
+    assert.equal(res.status, 404);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    assert.equal(s.requests.length, 0);
+  });
+
+  test('an inclusive source adds its attributes to the local entity; the request is narrowed and carries Via', async () => {
+    const id = 'urn:ngsi-ld:RoomA:1';
+    const s = await source(() => ({ json: { id, type: 'RoomA', temperature: prop(21.5) } }));
+    const reg = await register(s.url, 'RoomA', {}, ['temperature']);
+    assert.equal((await kend.post('entities', { id, type: 'RoomA', name: prop('kitchen') })).status, 201);
+    const res = await kend.get(`entities/${id}`);
+    assert.equal(res.status, 200, res.body);
+    const body = res.json<Record<string, { value: unknown }>>();
+    assert.equal(body.name?.value, 'kitchen');
+    assert.equal(body.temperature?.value, 21.5);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    assert.equal(s.requests.length, 1);
+    const sent = s.requests[0]!;
+    assert.equal(sent.method, 'GET');
+    assert.equal(sent.path, `/ngsi-ld/v1/entities/${id}`);
+    assert.equal(sent.query.get('attrs'), 'temperature');
+    assert.equal(sent.headers.via, `1.1 ${BROKER}`);
+    assert.equal(sent.headers['ngsild-tenant'], undefined, 'no tenant header when the registration names none');
+    const status = await eventually(async () => {
+      const r = (await kend.get(`csourceRegistrations/${reg}`)).json<{ timesSent?: number; status?: string }>();
+      return r.timesSent === 1 ? r : undefined;
+    });
+    assert.equal(status.status, 'ok');
+  });
+
+  test('an entity held only by a source is returned; local=true suppresses forwarding (then 404)', async () => {
+    const id = 'urn:ngsi-ld:RoomB:1';
+    const s = await source(() => ({ json: { id, type: 'RoomB', temperature: prop(3) } }));
+    await register(s.url, 'RoomB');
+    const res = await kend.get(`entities/${id}`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json<{ temperature: { value: number } }>().temperature.value, 3);
+    assert.equal((await kend.get(`entities/${id}?local=true`)).status, 404);
+    assert.equal(s.requests.length, 1);
+  });
+
+  test('a request that already passed through this broker (Via) is not forwarded again', async () => {
+    const id = 'urn:ngsi-ld:RoomC:1';
+    const s = await source(() => ({ json: { id, type: 'RoomC' } }));
+    await register(s.url, 'RoomC');
+    const res = await kend.get(`entities/${id}`, { via: `1.1 other-broker, 1.1 ${BROKER}` });
+    assert.equal(res.status, 404);
+    assert.equal(s.requests.length, 0);
+  });
+
+  test('the registration tenant, contextSourceInfo headers (urn:ngsi-ld:request copies) and localOnly travel with the request', async () => {
+    const id = 'urn:ngsi-ld:RoomD:1';
+    const s = await source(() => ({ json: { id, type: 'RoomD' } }));
+    await register(s.url, 'RoomD', {
+      tenant: 'village9',
+      contextSourceInfo: [{ key: 'X-Village', value: 'nine' }, { key: 'Authorization', value: 'urn:ngsi-ld:request' }],
+      management: { localOnly: true },
+    });
+    assert.equal((await kend.get(`entities/${id}`, { authorization: 'Bearer abc', via: '1.1 city-broker' })).status, 200);
+    const sent = s.requests[0]!;
+    assert.equal(sent.headers['ngsild-tenant'], 'village9');
+    assert.equal(sent.headers['x-village'], 'nine');
+    assert.equal(sent.headers.authorization, 'Bearer abc');
+    assert.equal(sent.headers.via, `1.1 city-broker, 1.1 ${BROKER}`);
+    assert.equal(sent.query.get('local'), 'true');
+  });
+
+  test('the most recent observedAt wins when local data and a source hold the same attribute', async () => {
+    const id = 'urn:ngsi-ld:RoomE:1';
+    const s = await source(() => ({
+      json: { id, type: 'RoomE', temperature: prop(30, { observedAt: '2026-01-01T12:00:00Z' }), humidity: prop(40, { observedAt: '2026-01-01T08:00:00Z' }) },
+    }));
+    await register(s.url, 'RoomE');
+    await kend.post('entities', { id, type: 'RoomE', temperature: prop(10, { observedAt: '2026-01-01T10:00:00Z' }), humidity: prop(50, { observedAt: '2026-01-01T10:00:00Z' }) });
+    const body = (await kend.get(`entities/${id}`)).json<Record<string, { value: number }>>();
+    assert.equal(body.temperature?.value, 30);
+    assert.equal(body.humidity?.value, 50);
+  });
+
+  test('an auxiliary source only fills attributes missing elsewhere', async () => {
+    const id = 'urn:ngsi-ld:RoomF:1';
+    const s = await source(() => ({ json: { id, type: 'RoomF', temperature: prop(99, { observedAt: '2030-01-01T00:00:00Z' }), colour: prop('blue') } }));
+    await register(s.url, 'RoomF', { mode: 'auxiliary', operations: ['retrieveOps'] });
+    await kend.post('entities', { id, type: 'RoomF', temperature: prop(1) });
+    const body = (await kend.get(`entities/${id}`)).json<Record<string, { value: unknown }>>();
+    assert.equal(body.temperature?.value, 1);
+    assert.equal(body.colour?.value, 'blue');
+  });
+
+  test('a registration that does not offer retrieveEntity is not used', async () => {
+    const id = 'urn:ngsi-ld:RoomG:1';
+    const s = await source(() => ({ json: { id, type: 'RoomG' } }));
+    await register(s.url, 'RoomG', { operations: ['updateOps'] });
+    assert.equal((await kend.get(`entities/${id}`)).status, 404);
+    assert.equal(s.requests.length, 0);
+  });
+});
+
+describe('Sources that fail or answer badly make the answer partial, never a 500', () => {
+  const id = 'urn:ngsi-ld:Shed:1';
+  before(async () => {
+    assert.equal((await kend.post('entities', { id, type: 'Shed', name: prop('north shed') })).status, 201);
+  });
+
+  const cases: { name: string; answer: SourceAnswer; code: string }[] = [
+    { name: 'a slow source (beyond the timeout)', answer: { delayMs: 5000, json: { id, type: 'Shed' } }, code: '299' },
+    { name: 'a source answering 500', answer: { status: 500, json: { type: 'x' } }, code: '299' },
+    { name: 'malformed JSON', answer: { raw: '{"id": "urn:ngsi-ld:Shed:1", "type": ' }, code: '111' },
+    { name: 'a JSON array instead of an entity', answer: { json: [1, 2, 3] }, code: '111' },
+    { name: 'an attribute of the wrong shape', answer: { json: { id, type: 'Shed', colour: { type: 'Property' } } }, code: '111' },
+    { name: 'an entity with a number as its id', answer: { json: { id: 7, type: 'Shed' } }, code: '111' },
+    { name: 'another entity than the one asked for', answer: { json: { id: 'urn:ngsi-ld:Shed:2', type: 'Shed', colour: prop('red') } }, code: '111' },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: local data with NGSILD-Warning ${c.code}`, async () => {
+      const s = await source(() => c.answer);
+      const reg = await register(s.url, 'Shed');
+      const started = Date.now();
+      const res = await kend.get(`entities/${id}`);
+      assert.ok(Date.now() - started < 3000, 'answered within the source timeout, not after the source');
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.json<{ name: { value: string } }>().name.value, 'north shed');
+      assert.equal(res.json<{ colour?: unknown }>().colour, undefined, 'nothing of an unusable payload is merged');
+      const warning = String(res.headers['ngsild-warning']);
+      assert.match(warning, new RegExp(`^${c.code} - "Context source ${reg} `));
+      await kend.del(`csourceRegistrations/${reg}`);
+    });
+  }
+
+  test('a source that is down: local data with warning 299, and the registration shows status failed', async () => {
+    const s = await source(() => ({ json: {} }));
+    const url = s.url;
+    await s.close();
+    sources.splice(sources.indexOf(s), 1);
+    const reg = await register(url, 'Shed');
+    const res = await kend.get(`entities/${id}`);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['ngsild-warning']), /^299 - /);
+    const r = await eventually(async () => {
+      const got = (await kend.get(`csourceRegistrations/${reg}`)).json<{ status?: string; timesFailed?: number }>();
+      return got.status === 'failed' ? got : undefined;
+    });
+    assert.equal(r.timesFailed, 1);
+    await kend.del(`csourceRegistrations/${reg}`);
+  });
+
+  test('an entity only a failing source could hold: 404 with the warning', async () => {
+    const s = await source(() => ({ status: 503 }));
+    const reg = await register(s.url, 'Barn');
+    const res = await kend.get('entities/urn:ngsi-ld:Barn:1');
+    assert.equal(res.status, 404);
+    assert.match(String(res.headers['ngsild-warning']), /^299 - /);
+    await kend.del(`csourceRegistrations/${reg}`);
+  });
+});
+
+describe('Query Entities with registered sources', () => {
+  test('GET /entities merges local and remote entities by id; the source gets the query without paging or shaping parameters', async () => {
+    const s = await source((req) =>
+      req.path === '/ngsi-ld/v1/entities'
+        ? { json: [{ id: 'urn:ngsi-ld:Hive:1', type: 'Hive', weight: prop(40) }, { id: 'urn:ngsi-ld:Hive:9', type: 'Hive', weight: prop(12) }], headers: { 'ngsild-results-count': '2' } }
+        : { status: 404 },
+    );
+    await register(s.url, 'Hive');
+    await kend.post('entities', { id: 'urn:ngsi-ld:Hive:1', type: 'Hive', owner: prop('ali') });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Hive:2', type: 'Hive', owner: prop('leyla') });
+    const res = await kend.get('entities?type=Hive&q=weight>1|owner!="x"&count=true&options=keyValues');
+    assert.equal(res.status, 200, res.body);
+    const list = res.json<{ id: string; owner?: string; weight?: number }[]>();
+    assert.deepEqual(list.map((e) => e.id).sort(), ['urn:ngsi-ld:Hive:1', 'urn:ngsi-ld:Hive:2', 'urn:ngsi-ld:Hive:9']);
+    const one = list.find((e) => e.id === 'urn:ngsi-ld:Hive:1')!;
+    assert.equal(one.owner, 'ali');
+    assert.equal(one.weight, 40);
+    assert.equal(res.headers['ngsild-results-count'], '3');
+    const sent = s.requests[0]!;
+    assert.equal(sent.query.get('type'), 'Hive');
+    assert.equal(sent.query.get('q'), 'weight>1|owner!="x"');
+    assert.equal(sent.query.get('options'), null);
+    assert.equal(sent.query.get('count'), 'true');
+    assert.ok(Number(sent.query.get('limit')) >= 20);
+    // Paging over the merged list.
+    const p1 = (await kend.get('entities?type=Hive&limit=2')).json<{ id: string }[]>();
+    const p2 = (await kend.get('entities?type=Hive&limit=2&offset=2')).json<{ id: string }[]>();
+    assert.equal(p1.length, 2);
+    assert.deepEqual([...p1, ...p2].map((e) => e.id).sort(), ['urn:ngsi-ld:Hive:1', 'urn:ngsi-ld:Hive:2', 'urn:ngsi-ld:Hive:9']);
+  });
+
+  test('POST /entityOperations/query is forwarded as a query body; local=true keeps it local', async () => {
+    const s = await source(() => ({ json: [{ id: 'urn:ngsi-ld:Pond:7', type: 'Pond', depth: prop(2) }] }));
+    await register(s.url, 'Pond');
+    const res = await kend.post('entityOperations/query', { type: 'Query', entities: [{ type: 'Pond' }] });
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id), ['urn:ngsi-ld:Pond:7']);
+    assert.equal(s.requests[0]!.method, 'POST');
+    assert.equal(s.requests[0]!.path, '/ngsi-ld/v1/entityOperations/query');
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), { type: 'Query', entities: [{ type: 'Pond' }] });
+    const local = await kend.post('entityOperations/query?local=true', { type: 'Query', entities: [{ type: 'Pond' }] });
+    assert.deepEqual(local.json(), []);
+    assert.equal(s.requests.length, 1);
+  });
+
+  test('orderBy with a distributed query answers 400; with local=true it sorts local data', async () => {
+    const s = await source(() => ({ json: [] }));
+    await register(s.url, 'Tree');
+    const res = await kend.get('entities?type=Tree&orderBy=id');
+    assert.equal(res.status, 400, res.body);
+    assert.equal(s.requests.length, 0);
+    assert.equal((await kend.get('entities?type=Tree&orderBy=id&local=true')).status, 200);
+  });
+
+  test('a source answering garbage to a query: local results with warning 111', async () => {
+    const s = await source(() => ({ json: { not: 'an array' } }));
+    await register(s.url, 'Well');
+    await kend.post('entities', { id: 'urn:ngsi-ld:Well:1', type: 'Well' });
+    const res = await kend.get('entities?type=Well');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id), ['urn:ngsi-ld:Well:1']);
+    assert.match(String(res.headers['ngsild-warning']), /^111 - /);
+  });
+
+  test('registered attributes narrow the forwarded attrs; expanded names are compacted with the request context', async () => {
+    const s = await source(() => ({ json: [] }));
+    await register(s.url, 'Field', {}, ['moisture']);
+    await kend.get('entities?type=Field&attrs=moisture,owner');
+    assert.equal(s.requests[0]!.query.get('attrs'), 'moisture');
+    assert.equal((await kend.get('entities?type=Field&attrs=owner')).status, 200);
+    assert.equal(s.requests.length, 1, 'a source that covers none of the requested attributes is not asked');
+    void NS;
+  });
+});
+
+describe('Writes with registered sources', () => {
+  test('a source registered with the default federationOps (reads only) receives no writes', async () => {
+    const id = 'urn:ngsi-ld:Lamp:1';
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Lamp');
+    await kend.post('entities', { id, type: 'Lamp', on: prop(false) });
+    assert.equal((await kend.patch(`entities/${id}/attrs`, { on: prop(true) })).status, 204);
+    assert.equal(s.requests.filter((r) => r.method !== 'GET').length, 0);
+  });
+
+  test('update attributes: an inclusive source receives what it covers, local data is updated too', async () => {
+    const id = 'urn:ngsi-ld:Pump:1';
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Pump', { operations: ['retrieveOps', 'updateOps'] }, ['speed']);
+    await kend.post('entities', { id, type: 'Pump', speed: prop(1), colour: prop('red') });
+    const res = await kend.patch(`entities/${id}/attrs`, { speed: prop(5), colour: prop('blue') });
+    assert.equal(res.status, 204, res.body);
+    assert.equal(s.requests.length, 1);
+    assert.equal(s.requests[0]!.method, 'PATCH');
+    assert.equal(s.requests[0]!.path, `/ngsi-ld/v1/entities/${id}/attrs`);
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), { speed: prop(5) });
+    assert.equal(s.requests[0]!.headers.via, `1.1 ${BROKER}`);
+    const local = (await kend.get(`entities/${id}?local=true`)).json<Record<string, { value: unknown }>>();
+    assert.equal(local.speed?.value, 5);
+    assert.equal(local.colour?.value, 'blue');
+  });
+
+  test('an entity held only by a source: the write goes there (204); local=true keeps it local (404)', async () => {
+    const id = 'urn:ngsi-ld:Gate:1';
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Gate', { operations: ['retrieveOps', 'updateOps', 'appendAttrs', 'mergeEntity', 'deleteEntity', 'deleteAttrs'] });
+    assert.equal((await kend.post(`entities/${id}/attrs`, { open: prop(true) })).status, 204);
+    assert.equal((await kend.patch(`entities/${id}`, { open: prop(false) })).status, 204);
+    assert.equal((await kend.request('DELETE', `entities/${id}/attrs/open`)).status, 204);
+    assert.equal((await kend.del(`entities/${id}`)).status, 204);
+    assert.deepEqual(
+      s.requests.map((r) => `${r.method} ${r.path}`),
+      ['POST', 'PATCH', 'DELETE', 'DELETE'].map((m, i) => `${m} /ngsi-ld/v1/entities/${id}${['/attrs', '', '/attrs/open', ''][i]}`),
+    );
+    assert.equal((await kend.patch(`entities/${id}/attrs?local=true`, { open: prop(true) })).status, 404);
+    assert.equal(s.requests.length, 4);
+  });
+
+  test('a source answering 404 to a write: nothing there, the write is a 404 when nobody had the entity', async () => {
+    const s = await source(() => ({ status: 404, json: { type: 'https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound', title: 'x', detail: 'y' } }));
+    await register(s.url, 'Tap', { operations: ['updateOps'] });
+    assert.equal((await kend.patch('entities/urn:ngsi-ld:Tap:1/attrs', { flow: prop(1) })).status, 404);
+    assert.equal(s.requests.length, 1);
+  });
+
+  test('a failing source makes the write partial: 207 with the failure carrying registrationId; a validation error forwards nothing', async () => {
+    const id = 'urn:ngsi-ld:Fan:1';
+    const s = await source(() => ({ status: 500, json: { type: 'x', title: 'Boom', detail: 'disk full' } }));
+    const reg = await register(s.url, 'Fan', { operations: ['updateOps'] }, ['rpm']);
+    await kend.post('entities', { id, type: 'Fan', rpm: prop(1), label: prop('a') });
+    const res = await kend.patch(`entities/${id}/attrs`, { rpm: prop(2), label: prop('b') });
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<{ updated: string[]; notUpdated: { attributeName: string; reason: string; registrationId: string }[] }>();
+    assert.ok(body.updated.includes(`${NS}label`));
+    assert.equal(body.notUpdated.length, 1);
+    assert.equal(body.notUpdated[0]!.attributeName, `${NS}rpm`);
+    assert.equal(body.notUpdated[0]!.registrationId, reg);
+    assert.match(body.notUpdated[0]!.reason, /HTTP 500: disk full/);
+    const before = s.requests.length;
+    assert.equal((await kend.patch(`entities/${id}/attrs`, { rpm: { type: 'Property' } })).status, 400);
+    assert.equal(s.requests.length, before);
+  });
+
+  test('an exclusive registration: its attributes go only to the source; one without the operation → 409 Conflict, source not contacted', async () => {
+    const id = 'urn:ngsi-ld:Meter:x1';
+    const s = await source(() => ({ status: 204 }));
+    const res0 = await kend.post('csourceRegistrations', {
+      type: 'ContextSourceRegistration',
+      information: [{ entities: [{ type: 'Meter', id }], propertyNames: ['reading'] }],
+      endpoint: s.url,
+      mode: 'exclusive',
+      operations: ['retrieveOps', 'updateAttrs'],
+    });
+    assert.equal(res0.status, 201, res0.body);
+    await kend.post('entities', { id, type: 'Meter', serial: prop('s1') });
+    assert.equal((await kend.patch(`entities/${id}/attrs`, { reading: prop(7), serial: prop('s2') })).status, 204);
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), { reading: prop(7) });
+    const local = (await kend.get(`entities/${id}?local=true`)).json<Record<string, { value: unknown }>>();
+    assert.equal(local.serial?.value, 's2');
+    assert.equal(local.reading, undefined, 'the exclusive attribute was not written locally');
+    const conflict = await kend.post(`entities/${id}/attrs`, { reading: prop(8) });
+    assert.equal(conflict.status, 409, conflict.body);
+    assert.equal(conflict.json<{ type: string }>().type, 'https://uri.etsi.org/ngsi-ld/errors/Conflict');
+    assert.equal(s.requests.length, 1);
+  });
+
+  test('replace entity: forwarded to a source offering replaceEntity, local entity replaced too', async () => {
+    const id = 'urn:ngsi-ld:Boat:1';
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Boat', { operations: ['retrieveOps', 'replaceEntity'] });
+    await kend.post('entities', { id, type: 'Boat', sail: prop('white'), oars: prop(2) });
+    const res = await kend.put(`entities/${id}`, { type: 'Boat', sail: prop('red') });
+    assert.equal(res.status, 204, res.body);
+    assert.equal(s.requests[0]!.method, 'PUT');
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), { type: 'Boat', sail: prop('red') });
+    const local = (await kend.get(`entities/${id}?local=true`)).json<Record<string, { value: unknown } | undefined>>();
+    assert.equal(local.sail?.value, 'red');
+    assert.equal(local.oars, undefined);
+  });
+
+  test('create: an inclusive source offering createEntity receives the entity; it is created locally too (201)', async () => {
+    const id = 'urn:ngsi-ld:Silo:1';
+    const s = await source(() => ({ status: 201 }));
+    await register(s.url, 'Silo', { operations: ['createEntity', 'retrieveOps'] });
+    const res = await kend.post('entities', { id, type: 'Silo', level: prop(3) });
+    assert.equal(res.status, 201, res.body);
+    assert.equal(res.headers.location, `/ngsi-ld/v1/entities/${id}`);
+    assert.equal(s.requests[0]!.method, 'POST');
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), { id, type: 'Silo', level: prop(3) });
+    assert.equal((await kend.get(`entities/${id}?local=true`)).status, 200);
+  });
+});
+
+describe('Type and attribute discovery with registered sources', () => {
+  test('/types and /attributes add what the sources report; garbage gives warning 111; local=true stays local', async () => {
+    const tenant = { 'NGSILD-Tenant': 'discovery' };
+    const good = await source((req) =>
+      req.path === '/ngsi-ld/v1/types' && req.query.get('details') === 'true'
+        ? { json: [{ id: `${NS}Orchard`, type: 'EntityType', typeName: 'Orchard', attributeNames: ['yield'] }] }
+        : { status: 400 },
+    );
+    const bad = await source(() => ({ json: { typeList: 'nope' } }));
+    const reg = (url: string) => ({ type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Orchard' }] }], endpoint: url });
+    assert.equal((await kend.post('csourceRegistrations', reg(good.url), tenant)).status, 201);
+    const created = await kend.post('csourceRegistrations', reg(bad.url), tenant);
+    assert.equal(created.status, 201);
+    const badId = String(created.headers.location).split('/').pop()!;
+    await kend.post('entities', { id: 'urn:ngsi-ld:Vineyard:1', type: 'Vineyard', grapes: prop('red') }, tenant);
+    const types = await kend.get('types', tenant);
+    assert.equal(types.status, 200, types.body);
+    const list = types.json<{ typeList: string[] }>().typeList;
+    assert.ok(list.includes('Orchard') && list.includes('Vineyard'), list.join());
+    assert.match(String(types.headers['ngsild-warning']), new RegExp(`^111 - "Context source ${badId} `));
+    const details = (await kend.get('types?details=true', tenant)).json<{ typeName: string; attributeNames: string[] }[]>();
+    assert.deepEqual(details.find((t) => t.typeName === 'Orchard')?.attributeNames, ['yield']);
+    const attrs = (await kend.get('attributes', tenant)).json<{ attributeList: string[] }>().attributeList;
+    assert.ok(attrs.includes('yield') && attrs.includes('grapes'), attrs.join());
+    assert.ok(!(await kend.get('types?local=true', tenant)).json<{ typeList: string[] }>().typeList.includes('Orchard'));
+  });
+});

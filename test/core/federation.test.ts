@@ -1,0 +1,140 @@
+// Unit tests of the distributed-operation core (GS CIM 009 §5.12, §6.3.17, §6.3.18; guide §16.3): merging
+// entities from several parties, what exclusive/redirect registrations take from local data, source
+// planning (operations, cooldown, attribute narrowing), forwarded headers and Via, write splitting,
+// warnings, and reading remote payloads.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NgsiError } from '../../src/core/errors.ts';
+import type { JsonObject } from '../../src/core/json.ts';
+import type { TermMap } from '../../src/core/jsonld/term-map.ts';
+import type { AttrInstance, Entity } from '../../src/core/model/entity.ts';
+import { mergeEntity, withoutRemotelyHeld } from '../../src/core/federation/merge.ts';
+import { apiRoot, forwardHeaders, planSources, viaContains, viaFor, type Candidate } from '../../src/core/federation/plan.ts';
+import { readRemoteEntities, readRemoteEntity } from '../../src/core/federation/remote-entity.ts';
+import { formatWarning } from '../../src/core/federation/warning.ts';
+import { checkWriteSupported, remotelyHeld, restrictBody } from '../../src/core/federation/write-plan.ts';
+import { EMPTY_FORWARDING, viewOf } from '../../src/core/registration/model.ts';
+
+const DC = 'https://uri.etsi.org/ngsi-ld/default-context/';
+const terms: TermMap = { expandTerm: (n) => (n.includes(':') ? n : DC + n), compactIri: (i) => (i.startsWith(DC) ? i.slice(DC.length) : i) };
+const LIMITS = { maxGeometryVertices: 1000 };
+const T0 = '2030-01-01T00:00:00Z';
+
+const inst = (value: unknown, extra: Partial<AttrInstance> = {}): AttrInstance => ({ type: 'Property', value: value as AttrInstance['value'], createdAt: T0, modifiedAt: T0, ...extra });
+const entity = (id: string, attrs: Record<string, AttrInstance[]>, types = [`${DC}Room`]): Entity => ({ id, types, createdAt: T0, modifiedAt: T0, attrs });
+const reg = (over: JsonObject = {}, forwarding = EMPTY_FORWARDING): Candidate => {
+  const view = viewOf({ id: 'urn:r', type: 'ContextSourceRegistration', information: [{ entities: [{ type: `${DC}Room` }] }], endpoint: 'http://src.example', ...over });
+  return { view, forwarding: { ...forwarding }, infos: view.information.map((_, i) => i) };
+};
+
+describe('Merging entities from several parties', () => {
+  test('attributes are united per datasetId; a strictly later observedAt wins, otherwise the held instance stays', () => {
+    const a = entity('urn:e', { [`${DC}t`]: [inst(1, { observedAt: '2030-01-01T10:00:00Z' })], [`${DC}h`]: [inst(5)] });
+    const b = entity('urn:e', { [`${DC}t`]: [inst(2, { observedAt: '2030-01-01T11:00:00Z' }), inst(9, { datasetId: 'urn:ds' })], [`${DC}h`]: [inst(6)] }, [`${DC}Room`, `${DC}Place`]);
+    const m = mergeEntity(a, b);
+    assert.deepEqual(m.attrs[`${DC}t`]!.map((i) => i.value), [2, 9]);
+    assert.equal(m.attrs[`${DC}h`]![0]!.value, 5);
+    assert.deepEqual(m.types, [`${DC}Room`, `${DC}Place`]);
+  });
+
+  test('fill-only (auxiliary) never replaces, only adds', () => {
+    const a = entity('urn:e', { [`${DC}t`]: [inst(1)] });
+    const b = entity('urn:e', { [`${DC}t`]: [inst(2, { observedAt: '2099-01-01T00:00:00Z' })], [`${DC}c`]: [inst('x')] });
+    const m = mergeEntity(a, b, true);
+    assert.equal(m.attrs[`${DC}t`]![0]!.value, 1);
+    assert.equal(m.attrs[`${DC}c`]![0]!.value, 'x');
+  });
+
+  test('exclusive/redirect registrations take their attributes (or the whole entity) from local data', () => {
+    const local = entity('urn:e', { [`${DC}t`]: [inst(1)], [`${DC}h`]: [inst(2)] });
+    const excl = reg({ mode: 'exclusive', information: [{ entities: [{ type: `${DC}Room`, id: 'urn:e' }], propertyNames: [`${DC}t`] }] }).view;
+    assert.deepEqual(Object.keys(withoutRemotelyHeld(local, [excl])!.attrs), [`${DC}h`]);
+    assert.equal(withoutRemotelyHeld(local, [reg({ mode: 'redirect' }).view]), null);
+    assert.equal(withoutRemotelyHeld(local, [reg().view]), local, 'inclusive takes nothing');
+    const other = entity('urn:other', local.attrs);
+    assert.equal(withoutRemotelyHeld(other, [excl]), other, 'a registration for another id takes nothing');
+  });
+});
+
+describe('Planning the sources', () => {
+  test('only registrations offering the operation; federationOps has reads, not writes', () => {
+    assert.equal(planSources([reg()], ['retrieveEntity'], undefined, { nowMs: 0, defaultTimeoutMs: 100 }).length, 1);
+    assert.equal(planSources([reg()], ['updateAttrs'], undefined, { nowMs: 0, defaultTimeoutMs: 100 }).length, 0);
+    assert.equal(planSources([reg({ operations: ['updateOps'] })], ['updateAttrs'], undefined, { nowMs: 0, defaultTimeoutMs: 100 }).length, 1);
+  });
+
+  test('attributes are narrowed to what the registration lists; no overlap → not asked', () => {
+    const c = reg({ information: [{ entities: [{ type: `${DC}Room` }], propertyNames: [`${DC}t`, `${DC}h`] }] });
+    const opts = { nowMs: 0, defaultTimeoutMs: 100 };
+    assert.deepEqual(planSources([c], ['queryEntity'], undefined, opts)[0]!.attrs, [`${DC}t`, `${DC}h`]);
+    assert.deepEqual(planSources([c], ['queryEntity'], [`${DC}t`, `${DC}x`], opts)[0]!.attrs, [`${DC}t`]);
+    assert.equal(planSources([c], ['queryEntity'], [`${DC}x`], opts).length, 0);
+  });
+
+  test('timeout, localOnly and tenant come from the registration; a failed one cools down for management.cooldown ms', () => {
+    const failedAt = '2030-01-01T00:00:00Z';
+    const c = reg({ tenant: 'v1', management: { timeout: 250, localOnly: true, cooldown: 1000 } }, { timesSent: 1, timesFailed: 1, lastFailure: failedAt, status: 'failed' });
+    const at = Date.parse(failedAt);
+    assert.equal(planSources([c], ['retrieveEntity'], undefined, { nowMs: at + 500, defaultTimeoutMs: 100 }).length, 0);
+    const [p] = planSources([c], ['retrieveEntity'], undefined, { nowMs: at + 1500, defaultTimeoutMs: 100 });
+    assert.equal(p!.timeoutMs, 250);
+    assert.equal(p!.localOnly, true);
+    assert.equal(p!.tenant, 'v1');
+  });
+
+  test('headers: registration tenant, contextSourceInfo (urn:ngsi-ld:request copies), client Link, Via appended', () => {
+    const [p] = planSources([reg({ tenant: 'v1', contextSourceInfo: [{ key: 'X-Key', value: 'k' }, { key: 'Authorization', value: 'urn:ngsi-ld:request' }, { key: 'jsonldContext', value: 'http://ctx.example/c.jsonld' }] })], ['retrieveEntity'], undefined, { nowMs: 0, defaultTimeoutMs: 1 });
+    const h = forwardHeaders(p!, { via: '1.1 a', get: (n) => (n === 'authorization' ? 'Bearer t' : undefined) }, 'me');
+    assert.equal(h['ngsild-tenant'], 'v1');
+    assert.equal(h['x-key'], 'k');
+    assert.equal(h.authorization, 'Bearer t');
+    assert.equal(h.via, '1.1 a, 1.1 me');
+    assert.match(h.link!, /^<http:\/\/ctx\.example\/c\.jsonld>/);
+  });
+
+  test('Via parsing and the API root of an endpoint', () => {
+    assert.equal(viaContains('1.1 a, HTTP/1.1 me (comment)', 'me'), true);
+    assert.equal(viaContains('1.1 mee', 'me'), false);
+    assert.equal(viaContains(undefined, 'me'), false);
+    assert.equal(viaFor(' ', 'me'), '1.1 me');
+    assert.equal(apiRoot('http://h:1026/'), 'http://h:1026/ngsi-ld/v1');
+    assert.equal(apiRoot('http://h/x/ngsi-ld/v1'), 'http://h/x/ngsi-ld/v1');
+  });
+});
+
+describe('Splitting writes', () => {
+  test('an exclusive registration lacking the operation is a Conflict; inclusive ones are just skipped', () => {
+    const excl = reg({ mode: 'exclusive', operations: ['retrieveOps'], information: [{ entities: [{ type: `${DC}Room`, id: 'urn:e' }], propertyNames: [`${DC}t`] }] });
+    assert.throws(() => checkWriteSupported([excl], 'updateAttrs'), (e: unknown) => e instanceof NgsiError && e.kind === 'Conflict');
+    assert.doesNotThrow(() => checkWriteSupported([reg({ operations: ['retrieveOps'] })], 'updateAttrs'));
+  });
+
+  test('remotely held attributes leave the local body; a source gets only what it covers', () => {
+    const excl = reg({ mode: 'exclusive', operations: ['updateOps'], information: [{ entities: [{ type: `${DC}Room`, id: 'urn:e' }], propertyNames: [`${DC}t`] }] });
+    const plans = planSources([excl], ['updateAttrs'], [`${DC}t`, `${DC}h`], { nowMs: 0, defaultTimeoutMs: 1 });
+    const held = remotelyHeld(plans);
+    assert.deepEqual(held, { attrs: [`${DC}t`] });
+    const body = { type: 'Room', t: { value: 1 }, h: { value: 2 }, '@context': 'x' };
+    assert.deepEqual(restrictBody(body, terms, { drop: [`${DC}t`] }), { type: 'Room', h: { value: 2 } });
+    assert.deepEqual(restrictBody(body, terms, { keep: [`${DC}t`] }), { type: 'Room', t: { value: 1 } });
+    assert.equal(remotelyHeld(planSources([reg({ mode: 'redirect', operations: ['updateOps'] })], ['updateAttrs'], undefined, { nowMs: 0, defaultTimeoutMs: 1 })), 'none');
+  });
+});
+
+describe('Reading remote payloads and warnings', () => {
+  test('a valid entity is read with the request context; wrong shapes, ids and kinds are unusable', () => {
+    const ok = readRemoteEntity({ id: 'urn:e', type: 'Room', t: { type: 'Property', value: 1 }, '@context': 'x' }, 'urn:e', terms, LIMITS, T0);
+    assert.ok(ok.ok && ok.value !== null && ok.value.attrs[`${DC}t`]![0]!.value === 1);
+    for (const bad of [undefined, [1], 'x', { id: 'urn:other', type: 'Room' }, { id: 'urn:e', type: 7 }, { id: 'urn:e', type: 'Room', t: { type: 'Property' } }]) {
+      assert.equal(readRemoteEntity(bad as JsonObject, 'urn:e', terms, LIMITS, T0).ok, false, JSON.stringify(bad));
+    }
+    const expired = readRemoteEntity({ id: 'urn:e', type: 'Room', expiresAt: '2000-01-01T00:00:00Z' }, 'urn:e', terms, LIMITS, T0);
+    assert.ok(expired.ok && expired.value === null, 'expired remote data is dropped');
+    assert.equal(readRemoteEntities({ not: 'array' }, terms, LIMITS, T0).ok, false);
+    assert.equal(readRemoteEntities([{ id: 'urn:a', type: 'Room' }, { id: 3 }], terms, LIMITS, T0).ok, false, 'one bad element spoils the payload');
+  });
+
+  test('warnings are RFC 7234 values with the "-" agent and no quotes or control characters inside', () => {
+    assert.equal(formatWarning({ code: 299, registrationId: 'urn:r', endpoint: 'http://h', reason: 'said "no"\n' }), `299 - "Context source urn:r (http://h): said 'no' "`);
+  });
+});

@@ -1,0 +1,188 @@
+// A regional Kend federating two village Kends (issue 7 item 4; GS CIM 009 §4.3.6, §5.12, §6.3.17): three
+// real processes on loopback, each with its own store. Queries, geo-queries and retrievals through the
+// regional broker reach the right village; a village that is down, or a source that stalls or answers
+// garbage, makes the answer partial with NGSILD-Warning — never a 500, never a timeout of the whole request.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startKendProcess, type KendProcess } from '../support/process.ts';
+import { eventually, testDatabaseUrl } from '../support/harness.ts';
+import { startFakeSource, type FakeSource } from '../support/fake-source.ts';
+
+const FORWARD_TIMEOUT_MS = 1000;
+const T = 'WeatherObserved';
+const square = (lon: number, lat: number) => ({
+  type: 'Polygon',
+  coordinates: [[[lon - 0.1, lat - 0.1], [lon + 0.1, lat - 0.1], [lon + 0.1, lat + 0.1], [lon - 0.1, lat + 0.1], [lon - 0.1, lat - 0.1]]],
+});
+const VILLAGE1 = { lon: 49.1, lat: 40.1 };
+const VILLAGE2 = { lon: 47.0, lat: 41.0 };
+
+async function call(node: KendProcess | string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const base = typeof node === 'string' ? node : node.baseUrl;
+  const res = await fetch(`${base}/ngsi-ld/v1/${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: <J>() => JSON.parse(text) as J };
+}
+
+const station = (id: string, at: { lon: number; lat: number }, temperature: number) => ({
+  id,
+  type: T,
+  temperature: { type: 'Property', value: temperature },
+  location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [at.lon, at.lat] } },
+});
+
+describe('A regional Kend over two village Kends', () => {
+  let regional: KendProcess;
+  let village1: KendProcess;
+  let village2: KendProcess;
+  const drops: (() => Promise<void>)[] = [];
+  const fakes: FakeSource[] = [];
+
+  async function node(env: Record<string, string> = {}): Promise<KendProcess> {
+    const db = await testDatabaseUrl();
+    drops.push(db.drop);
+    return startKendProcess({ KEND_DATABASE_URL: db.url, KEND_FORWARD_TIMEOUT_MS: String(FORWARD_TIMEOUT_MS), ...env });
+  }
+
+  const register = async (id: string, endpoint: string, where: { lon: number; lat: number }, extra: Record<string, unknown> = {}) => {
+    const res = await call(regional, 'POST', 'csourceRegistrations', {
+      id,
+      type: 'ContextSourceRegistration',
+      information: [{ entities: [{ type: T }] }],
+      location: square(where.lon, where.lat),
+      endpoint,
+      operations: ['federationOps', 'updateOps', 'appendAttrs', 'mergeEntity', 'deleteAttrs'],
+      ...extra,
+    });
+    assert.equal(res.status, 201, res.text);
+  };
+  const timesSent = async (id: string): Promise<number> =>
+    (await call(regional, 'GET', `csourceRegistrations/${id}`)).json<{ timesSent?: number }>().timesSent ?? 0;
+
+  before(async () => {
+    [regional, village1, village2] = await Promise.all([node({ KEND_BROKER_ID: 'regional' }), node({ KEND_BROKER_ID: 'village1' }), node({ KEND_BROKER_ID: 'village2' })]);
+    for (const [v, at, prefix] of [[village1, VILLAGE1, 'v1'], [village2, VILLAGE2, 'v2']] as const) {
+      for (let i = 1; i <= 2; i++) {
+        const res = await call(v, 'POST', 'entities', station(`urn:ngsi-ld:${T}:${prefix}-${i}`, { lon: at.lon + i * 0.001, lat: at.lat }, 10 * i));
+        assert.equal(res.status, 201, res.text);
+      }
+    }
+    await register('urn:ngsi-ld:ContextSourceRegistration:village1', village1.baseUrl, VILLAGE1);
+    await register('urn:ngsi-ld:ContextSourceRegistration:village2', village2.baseUrl, VILLAGE2);
+  });
+  after(async () => {
+    for (const f of fakes) await f.close();
+    for (const n of [regional, village1, village2]) await n?.stop();
+    for (const d of drops) await d();
+  });
+
+  test('a query through the regional broker returns the entities of both villages', async () => {
+    const res = await call(regional, 'GET', `entities?type=${T}&limit=100`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('ngsild-warning'), null);
+    const ids = res.json<{ id: string }[]>().map((e) => e.id).sort();
+    assert.deepEqual(ids, ['v1-1', 'v1-2', 'v2-1', 'v2-2'].map((s) => `urn:ngsi-ld:${T}:${s}`));
+    // Nothing was copied: the regional broker holds none of them.
+    assert.deepEqual((await call(regional, 'GET', `entities?type=${T}&local=true`)).json(), []);
+  });
+
+  test('a q query through the regional broker is evaluated by the villages', async () => {
+    const res = await call(regional, 'GET', `entities?type=${T}&q=temperature>15&options=keyValues`);
+    assert.equal(res.status, 200, res.text);
+    const ids = res.json<{ id: string }[]>().map((e) => e.id).sort();
+    assert.deepEqual(ids, [`urn:ngsi-ld:${T}:v1-2`, `urn:ngsi-ld:${T}:v2-2`]);
+  });
+
+  test('a geo-query reaches only the village whose registered area can hold matches', async () => {
+    const res = await call(regional, 'GET', `entities?type=${T}&georel=near;maxDistance==2000&geometry=Point&coordinates=[${VILLAGE1.lon},${VILLAGE1.lat}]`);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id).sort(), [`urn:ngsi-ld:${T}:v1-1`, `urn:ngsi-ld:${T}:v1-2`]);
+    // Outcomes are booked in order: once village1's third use is recorded, every earlier one is too.
+    await eventually(async () => ((await timesSent('urn:ngsi-ld:ContextSourceRegistration:village1')) === 3 ? true : undefined), 5000, 'village1 booked 3 uses');
+    assert.equal(await timesSent('urn:ngsi-ld:ContextSourceRegistration:village2'), 2, 'village2 was asked by the two earlier queries only');
+  });
+
+  test('a POST /entityOperations/query with a geoQ through the regional broker reaches the right village', async () => {
+    const res = await call(regional, 'POST', 'entityOperations/query', {
+      type: 'Query',
+      entities: [{ type: T }],
+      geoQ: { georel: 'within', geometry: 'Polygon', coordinates: square(VILLAGE2.lon, VILLAGE2.lat).coordinates },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id).sort(), [`urn:ngsi-ld:${T}:v2-1`, `urn:ngsi-ld:${T}:v2-2`]);
+  });
+
+  test('retrieving an entity by id through the regional broker gets it from its village', async () => {
+    const res = await call(regional, 'GET', `entities/urn:ngsi-ld:${T}:v2-1`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json<{ temperature: { value: number } }>().temperature.value, 10);
+  });
+
+  test('updates through the regional broker reach the village that holds the entity', async () => {
+    const id = `urn:ngsi-ld:${T}:v2-1`;
+    const res = await call(regional, 'PATCH', `entities/${id}/attrs`, { temperature: { type: 'Property', value: 99 } });
+    assert.equal(res.status, 204, res.text);
+    const atVillage = await call(village2, 'GET', `entities/${id}?options=keyValues`);
+    assert.equal(atVillage.json<{ temperature: number }>().temperature, 99);
+    assert.equal((await call(village1, 'GET', `entities/${id}`)).status, 404, 'nothing was created in the other village');
+    assert.equal((await call(regional, 'GET', `entities/${id}?local=true`)).status, 404, 'nor in the regional store');
+    const merged = await call(regional, 'PATCH', `entities/urn:ngsi-ld:${T}:v1-2`, { humidity: { type: 'Property', value: 55 } });
+    assert.equal(merged.status, 204, merged.text);
+    const through = await call(regional, 'GET', `entities?type=${T}&q=humidity==55&options=keyValues`);
+    assert.deepEqual(through.json<{ id: string; humidity: number }[]>().map((e) => [e.id, e.humidity]), [[`urn:ngsi-ld:${T}:v1-2`, 55]]);
+    assert.equal((await call(regional, 'PATCH', `entities/urn:ngsi-ld:${T}:nowhere/attrs`, { temperature: { type: 'Property', value: 1 } })).status, 404);
+  });
+
+  test('a loop (the regional broker registered as its own source) ends at the second hop thanks to Via', async () => {
+    await register('urn:ngsi-ld:ContextSourceRegistration:self', regional.baseUrl, VILLAGE1);
+    try {
+      const res = await call(regional, 'GET', `entities?type=${T}&limit=100`);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json<unknown[]>().length, 4);
+    } finally {
+      assert.equal((await call(regional, 'DELETE', 'csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:self')).status, 204);
+    }
+  });
+
+  test('sources that stall, answer malformed JSON or wrong types: the answer is partial with warnings, within the timeout', async () => {
+    const slow = await startFakeSource(() => ({ delayMs: 30_000, json: [] }));
+    const garbage = await startFakeSource(() => ({ raw: '[{"id": "urn:ngsi-ld:x", ' }));
+    const wrong = await startFakeSource(() => ({ json: [{ id: 'urn:ngsi-ld:WeatherObserved:w', type: 42 }] }));
+    fakes.push(slow, garbage, wrong);
+    const ids = ['slow', 'garbage', 'wrong'].map((s) => `urn:ngsi-ld:ContextSourceRegistration:${s}`);
+    await register(ids[0]!, slow.url, VILLAGE1);
+    await register(ids[1]!, garbage.url, VILLAGE1);
+    await register(ids[2]!, wrong.url, VILLAGE1);
+    try {
+      const started = Date.now();
+      const res = await call(regional, 'GET', `entities?type=${T}&limit=100`);
+      const took = Date.now() - started;
+      assert.equal(res.status, 200, res.text);
+      assert.ok(took < FORWARD_TIMEOUT_MS + 2000, `answered in ${took} ms`);
+      assert.equal(res.json<unknown[]>().length, 4);
+      const warning = String(res.headers.get('ngsild-warning'));
+      assert.match(warning, /299 - "Context source urn:ngsi-ld:ContextSourceRegistration:slow /);
+      assert.match(warning, /111 - "Context source urn:ngsi-ld:ContextSourceRegistration:garbage /);
+      assert.match(warning, /111 - "Context source urn:ngsi-ld:ContextSourceRegistration:wrong /);
+    } finally {
+      for (const id of ids) await call(regional, 'DELETE', `csourceRegistrations/${id}`);
+    }
+  });
+
+  test('a village that is down makes the answer partial with NGSILD-Warning 299, not a timeout of the whole request', async () => {
+    await village2.stop();
+    const started = Date.now();
+    const res = await call(regional, 'GET', `entities?type=${T}&limit=100`);
+    assert.ok(Date.now() - started < FORWARD_TIMEOUT_MS + 2000);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id).sort(), [`urn:ngsi-ld:${T}:v1-1`, `urn:ngsi-ld:${T}:v1-2`]);
+    assert.match(String(res.headers.get('ngsild-warning')), /^299 - "Context source urn:ngsi-ld:ContextSourceRegistration:village2 /);
+    const gone = await call(regional, 'GET', `entities/urn:ngsi-ld:${T}:v2-1`);
+    assert.equal(gone.status, 404);
+    assert.match(String(gone.headers.get('ngsild-warning')), /^299 - /);
+  });
+});
