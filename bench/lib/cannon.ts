@@ -99,6 +99,9 @@ export async function runLoad(spec: LoadSpec, tally = new Tally()): Promise<Meas
     connections: spec.amount !== undefined ? Math.min(spec.connections, spec.amount) : spec.connections,
     ...(spec.amount !== undefined ? { amount: spec.amount } : { duration: spec.durationS ?? 10 }),
     timeout: spec.timeoutS ?? 30,
+    // autocannon notices that a run is over only at its next sample (default every 1,000 ms): short runs
+    // would each idle up to a second.
+    sampleInt: 20,
     requests: [request],
   });
   const guard =
@@ -110,8 +113,8 @@ export async function runLoad(spec: LoadSpec, tally = new Tally()): Promise<Meas
   });
   const result = await instance;
   clearTimeout(guard);
-  // autocannon notices the end of an `amount` run only at its next one-second sampling tick: time such a run
-  // to its last response instead.
+  // autocannon notices the end of an `amount` run only at its next sample: time such a run to its last
+  // response instead.
   tally.addRun(spec.amount !== undefined || result.duration <= 0 ? (lastResponseAt - started) / 1000 : result.duration, result.errors);
   return tally.measurement();
 }

@@ -53,6 +53,14 @@ export async function runPaced(spec: PacedSpec): Promise<PacedMeasurement> {
       const started = performance.now();
       const { path, body } = spec.next(seq);
       const payload = body === undefined ? undefined : Buffer.from(body);
+      // A request settles once: an error after its response ended must not count it twice.
+      let settled = false;
+      const once = (record: () => void) => {
+        if (settled) return;
+        settled = true;
+        record();
+        settle();
+      };
       const req = request(
         {
           agent,
@@ -65,20 +73,18 @@ export async function runPaced(spec: PacedSpec): Promise<PacedMeasurement> {
         },
         (res) => {
           res.resume();
-          res.on('end', () => {
-            samples.add(performance.now() - started);
-            const status = res.statusCode ?? 0;
-            statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-            if (status < 200 || status > 299) non2xx++;
-            settle();
-          });
+          res.on('end', () =>
+            once(() => {
+              samples.add(performance.now() - started);
+              const status = res.statusCode ?? 0;
+              statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+              if (status < 200 || status > 299) non2xx++;
+            }),
+          );
         },
       );
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        errors++;
-        settle();
-      });
+      req.on('error', () => once(() => errors++));
       req.end(payload);
     };
     const tick = () => {

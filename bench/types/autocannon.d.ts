@@ -25,6 +25,8 @@ declare module 'autocannon' {
     body?: string | Buffer;
     requests?: AutocannonRequest[];
     overallRate?: number;
+    /** Milliseconds between autocannon's samples; the end of a run is noticed at the next sample. */
+    sampleInt?: number;
     title?: string;
   }
 
