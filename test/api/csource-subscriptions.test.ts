@@ -170,23 +170,32 @@ describe('ContextSourceNotifications', () => {
     const [note] = await r.waitFor((xs) => xs.length >= 1);
     assert.deepEqual(note!.body.data.map((d) => d.id), [`${REG}t-ok`]);
     assert.deepEqual(note!.body.data[0]!.information, [info[0]]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(r.received.length, 1);
+    // A later matching registration is the marker: had a non-matching one been notified, it would have
+    // reached this endpoint before the marker's notification.
+    await kend.post('csourceRegistrations', registration('t-ok2', { ...base, information: info }), T);
+    await r.waitFor((xs) => xs.length >= 2);
+    assert.deepEqual(r.received.map((x) => x.body.data.map((d) => d.id)), [[`${REG}t-ok`], [`${REG}t-ok2`]]);
   });
 
   test('a paused subscription is not notified; an ld+json endpoint gets @context in each registration', async () => {
     const T = { 'ngsild-tenant': 'csub-pause' };
     const paused = await receiver();
     const ld = await receiver();
-    await kend.post('csourceSubscriptions', csub(paused.url, { isActive: false }), T);
+    const pausedSub = csub(paused.url, { isActive: false });
+    await kend.post('csourceSubscriptions', pausedSub, T);
     await kend.post('csourceSubscriptions', csub(ld.url, { notification: { endpoint: { uri: ld.url, accept: 'application/ld+json' } } }), T);
     await kend.post('csourceRegistrations', registration('p1'), T);
     const [note] = await ld.waitFor((xs) => xs.length >= 1);
     assert.equal(note!.headers['content-type'], 'application/ld+json');
     assert.equal(note!.headers.link, undefined);
     assert.ok(note!.body.data.every((d) => d['@context'] !== undefined));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(paused.received.length, 0);
+    // Marker: an active subscription to the paused one's endpoint, created afterwards. Its first notification
+    // arrives there; anything the paused subscription had sent would have been queued for that endpoint first.
+    const marker = csub(paused.url);
+    await kend.post('csourceSubscriptions', marker, T);
+    await paused.waitFor((xs) => xs.length >= 1);
+    assert.deepEqual(paused.received.map((x) => x.body.subscriptionId), [marker.id]);
+    assert.notEqual(marker.id, pausedSub.id);
     assert.deepEqual(reasons(ld.received), ['newlyMatching']);
   });
 
@@ -200,8 +209,12 @@ describe('ContextSourceNotifications', () => {
     await kend.post('csourceRegistrations', registration('l1'), T);
     await latest.waitFor((xs) => xs.length >= 1);
     await history.waitFor((xs) => xs.length >= 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.deepEqual(latest.received.map((x) => x.body.data[0]!.id), [`${REG}l1`]);
-    assert.deepEqual(history.received.map((x) => x.body.data[0]!.id), [`${REG}h1`]);
+    // Markers: one more registration of each kind; each endpoint's list must end with its own marker only.
+    await kend.post('csourceRegistrations', registration('h2', { observationInterval: { startAt: '2019-01-01T00:00:00Z' } }), T);
+    await kend.post('csourceRegistrations', registration('l2'), T);
+    await latest.waitFor((xs) => xs.length >= 2);
+    await history.waitFor((xs) => xs.length >= 2);
+    assert.deepEqual(latest.received.map((x) => x.body.data[0]!.id), [`${REG}l1`, `${REG}l2`]);
+    assert.deepEqual(history.received.map((x) => x.body.data[0]!.id), [`${REG}h1`, `${REG}h2`]);
   });
 });

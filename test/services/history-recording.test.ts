@@ -6,6 +6,7 @@ import type { Clock } from '../../src/ports/clock.ts';
 import type { WriteDecision } from '../../src/ports/store.ts';
 import { createHistoryRetention, retentionCutoff } from '../../src/services/history-retention.ts';
 import { withHistory } from '../../src/services/recording-store.ts';
+import { eventually } from '../support/harness.ts';
 
 const NOW = '2026-03-31T12:00:00Z';
 const clock: Clock = { nowIso: () => NOW, nowMs: () => Date.parse(NOW) };
@@ -49,7 +50,7 @@ describe('history retention', () => {
       logger: { info: () => {}, warn: () => {} } as never,
     });
     job.start();
-    await new Promise((r) => setTimeout(r, 35));
+    await eventually(async () => (calls.length >= 2 ? true : undefined), 5000, 'two retention runs');
     await job.stop();
     const seen = calls.length;
     assert.ok(seen >= 2, `ran ${seen} times`);
