@@ -31,35 +31,45 @@ export interface CompiledQuery {
   count: Sql | null;
 }
 
-function typeCondition(expr: TypeExpr, ctx: QCompileContext): Sql {
+/** Where a selector reads an id and a type: the entity table (here) or the temporal record table. */
+export interface SelectorTarget {
+  id: Sql;
+  /** A condition: the row has type `name`; `alias` is free for a correlated subquery. */
+  hasType(name: string, alias: Sql): Sql;
+}
+
+const ENTITY_TARGET: SelectorTarget = {
+  id: raw('e.id'),
+  hasType: (name, t) => sql`EXISTS (SELECT 1 FROM entity_types ${t} WHERE ${t}.tenant = e.tenant AND ${t}.id = e.id AND ${t}.type = ${name})`,
+};
+
+function typeCondition(expr: TypeExpr, ctx: QCompileContext, target: SelectorTarget): Sql {
   switch (expr.op) {
     case 'any':
       return TRUE;
-    case 'type': {
-      const t = ctx.aliases.next('t');
-      return sql`EXISTS (SELECT 1 FROM entity_types ${t} WHERE ${t}.tenant = e.tenant AND ${t}.id = e.id AND ${t}.type = ${expr.name})`;
-    }
+    case 'type':
+      return target.hasType(expr.name, ctx.aliases.next('t'));
     case 'and':
-      return and(expr.items.map((e) => typeCondition(e, ctx)));
+      return and(expr.items.map((e) => typeCondition(e, ctx, target)));
     case 'or':
-      return or(expr.items.map((e) => typeCondition(e, ctx)));
+      return or(expr.items.map((e) => typeCondition(e, ctx, target)));
   }
 }
 
-function selectorCondition(s: EntitySelector, ctx: QCompileContext): Sql {
+/** One selector (§5.7.2, as matchesSelector): `id` takes precedence over `idPattern`. */
+export function selectorCondition(s: EntitySelector, ctx: QCompileContext, target: SelectorTarget = ENTITY_TARGET): Sql {
   const parts: Sql[] = [];
-  if (s.type !== undefined) parts.push(typeCondition(s.type, ctx));
-  // `id` takes precedence over `idPattern` (§5.7.2), as in matchesSelector.
+  if (s.type !== undefined) parts.push(typeCondition(s.type, ctx, target));
   if (s.ids !== undefined) {
-    parts.push(s.ids.length === 0 ? FALSE : sql`e.id IN (SELECT value FROM json_each(${JSON.stringify(s.ids)}))`);
+    parts.push(s.ids.length === 0 ? FALSE : sql`${target.id} IN (SELECT value FROM json_each(${JSON.stringify(s.ids)}))`);
   } else if (s.idPattern !== undefined) {
     const prefix = literalPrefix(s.idPattern.source);
     if (prefix !== '') {
       // An index range on (tenant, id) narrows the rows the linear-time matcher sees.
       const upper = prefixUpperBound(prefix);
-      parts.push(upper === null ? sql`e.id >= ${prefix}` : sql`e.id >= ${prefix} AND e.id < ${upper}`);
+      parts.push(upper === null ? sql`${target.id} >= ${prefix}` : sql`${target.id} >= ${prefix} AND ${target.id} < ${upper}`);
     }
-    parts.push(sql`${raw(SQL_FN.regex)}(${s.idPattern.source}, e.id, 2)`);
+    parts.push(sql`${raw(SQL_FN.regex)}(${s.idPattern.source}, ${target.id}, 2)`);
   }
   return and(parts);
 }

@@ -2,14 +2,12 @@
 // statements with bound parameters only: the entity page over temporal_entities, then per (entity, attribute)
 // slices — instances under the cap and lastN, aggregations per bucket — each one index range, so the work
 // follows what is returned rather than the length of the history. Pure: no database.
-import type { EntitySelector, PageRequest } from '../../core/query/entity-query.ts';
-import type { TypeExpr } from '../../core/query/type-expr.ts';
+import type { PageRequest } from '../../core/query/entity-query.ts';
 import type { AggregationMethod, TemporalSelection, TimeProperty } from '../../core/temporal/model.ts';
-import { literalPrefix, prefixUpperBound } from './id-prefix.ts';
-import { scopeCondition } from './query-compile.ts';
+import { scopeCondition, selectorCondition, type SelectorTarget } from './query-compile.ts';
 import type { QCompileContext } from './q-sql.ts';
 import { SQL_FN } from './sql-functions.ts';
-import { FALSE, TRUE, and, createAliases, join, or, raw, sql, type Sql } from './sql-fragment.ts';
+import { FALSE, TRUE, createAliases, join, or, raw, sql, type Sql } from './sql-fragment.ts';
 
 /** The column of each time property (identifiers from this whitelist only). */
 const TIME_COLUMN: Record<TimeProperty, string> = {
@@ -58,44 +56,18 @@ function attrCondition(selection: TemporalSelection, alias: string): Sql {
   return sql`${raw(alias)}.attr IN (SELECT value FROM json_each(${JSON.stringify(selection.attrs)}))`;
 }
 
-function typeCondition(expr: TypeExpr, ctx: QCompileContext): Sql {
-  switch (expr.op) {
-    case 'any':
-      return TRUE;
-    case 'type': {
-      const t = ctx.aliases.next('t');
-      return sql`EXISTS (SELECT 1 FROM json_each(r.types) ${t} WHERE ${t}.value = ${expr.name})`;
-    }
-    case 'and':
-      return and(expr.items.map((e) => typeCondition(e, ctx)));
-    case 'or':
-      return or(expr.items.map((e) => typeCondition(e, ctx)));
-  }
-}
-
-/** One selector on the record (§5.7.2 semantics, as matchesSelector: `id` wins over `idPattern`). */
-function selectorCondition(s: EntitySelector, ctx: QCompileContext): Sql {
-  const parts: Sql[] = [];
-  if (s.type !== undefined) parts.push(typeCondition(s.type, ctx));
-  if (s.ids !== undefined) {
-    parts.push(s.ids.length === 0 ? FALSE : sql`r.id IN (SELECT value FROM json_each(${JSON.stringify(s.ids)}))`);
-  } else if (s.idPattern !== undefined) {
-    const prefix = literalPrefix(s.idPattern.source);
-    if (prefix !== '') {
-      const upper = prefixUpperBound(prefix);
-      parts.push(upper === null ? sql`r.id >= ${prefix}` : sql`r.id >= ${prefix} AND r.id < ${upper}`);
-    }
-    parts.push(sql`${raw(SQL_FN.regex)}(${s.idPattern.source}, r.id, 2)`);
-  }
-  return and(parts);
-}
+/** Selectors read the temporal record: its id, and its types as a JSON array. */
+const RECORD_TARGET: SelectorTarget = {
+  id: raw('r.id'),
+  hasType: (name, t) => sql`EXISTS (SELECT 1 FROM json_each(r.types) ${t} WHERE ${t}.value = ${name})`,
+};
 
 /** The records that match the selection and have at least one selected instance in the window. */
 function recordConditions(tenant: string, selection: TemporalSelection): Sql {
   const ctx: QCompileContext = { aliases: createAliases(), forceJson: false };
   const parts: Sql[] = [sql`r.tenant = ${tenant}`];
   if (selection.selectors !== undefined && selection.selectors.length > 0) {
-    parts.push(or(selection.selectors.map((s) => selectorCondition(s, ctx))));
+    parts.push(or(selection.selectors.map((s) => selectorCondition(s, ctx, RECORD_TARGET))));
   }
   if (selection.scopeQ !== undefined) parts.push(scopeCondition(selection.scopeQ, ctx, raw('r.scope')));
   parts.push(sql`EXISTS (SELECT 1 FROM temporal_attrs ser JOIN temporal_instances x ON x.sid = ser.sid
