@@ -8,6 +8,7 @@ import type { SubscriptionLimits } from '../core/subscription/parse.ts';
 import type { TenantId } from '../core/tenant.ts';
 import type { CsourceSubscriptionStore } from '../ports/csource-subscription-store.ts';
 import type { StoredSubscription } from '../ports/subscription-store.ts';
+import { createTenantSnapshot } from './tenant-snapshot.ts';
 
 export interface RegisteredCsourceSubscription extends CompiledCsourceSubscription {
   tenant: TenantId;
@@ -29,10 +30,6 @@ export interface CsourceSubscriptionRegistryDeps {
 }
 
 export function createCsourceSubscriptionRegistry(deps: CsourceSubscriptionRegistryDeps) {
-  let byTenant = new Map<string, RegisteredCsourceSubscription[]>();
-  let version = -1;
-  let loading: Promise<void> | null = null;
-
   /** Compiles one stored subscription with its own @context (and its jsonldContext for notifications). */
   async function compile(tenant: TenantId, stored: StoredSubscription): Promise<RegisteredCsourceSubscription> {
     const rc = await deps.resolveContext(stored.context === null ? undefined : stored.context);
@@ -45,37 +42,15 @@ export function createCsourceSubscriptionRegistry(deps: CsourceSubscriptionRegis
     return { ...compiled, tenant, stored, terms: rc.terms, notifyTerms: rc.terms, contextUrl: await deps.ensureContextUrl(rc), contextValue: rc.value };
   }
 
-  async function reload(): Promise<void> {
-    const v = await deps.store.csourceSubscriptionsVersion();
-    const next = new Map<string, RegisteredCsourceSubscription[]>();
-    for (const { tenant, sub } of await deps.store.allCsourceSubscriptions()) {
-      try {
-        next.set(tenant, [...(next.get(tenant) ?? []), await compile(tenant, sub)]);
-      } catch (err) {
-        deps.logger?.warn({ err, subscription: sub.id, tenant }, 'context source subscription could not be compiled; it will not notify');
-      }
-    }
-    byTenant = next;
-    version = v;
-  }
-
-  return {
+  const snapshot = createTenantSnapshot<StoredSubscription, RegisteredCsourceSubscription>({
+    version: () => deps.store.csourceSubscriptionsVersion(),
+    all: () => deps.store.allCsourceSubscriptions(),
     compile,
-    /** Reloads everything (start-up, and after a local change). Concurrent calls share one reload. */
-    async refresh(): Promise<void> {
-      while (loading) await loading;
-      loading = reload().finally(() => {
-        loading = null;
-      });
-      await loading;
-    },
-    async refreshIfStale(): Promise<void> {
-      if ((await deps.store.csourceSubscriptionsVersion()) !== version) await this.refresh();
-    },
-    forTenant(tenant: TenantId): readonly RegisteredCsourceSubscription[] {
-      return byTenant.get(tenant) ?? [];
-    },
-  };
+    onCompileError: (err, tenant, sub) =>
+      deps.logger?.warn({ err, subscription: sub.id, tenant }, 'context source subscription could not be compiled; it will not notify'),
+  });
+
+  return { compile, ...snapshot };
 }
 
 export type CsourceSubscriptionRegistry = ReturnType<typeof createCsourceSubscriptionRegistry>;

@@ -7,6 +7,7 @@ import { compileStoredSubscription, type SubscriptionLimits } from '../core/subs
 import type { CompiledSubscription } from '../core/subscription/model.ts';
 import type { TenantId } from '../core/tenant.ts';
 import type { StoredSubscription, SubscriptionStore } from '../ports/subscription-store.ts';
+import { createTenantSnapshot } from './tenant-snapshot.ts';
 
 export interface RegisteredSubscription {
   tenant: TenantId;
@@ -31,10 +32,6 @@ export interface SubscriptionRegistryDeps {
 }
 
 export function createSubscriptionRegistry(deps: SubscriptionRegistryDeps) {
-  let byTenant = new Map<string, RegisteredSubscription[]>();
-  let version = -1;
-  let loading: Promise<void> | null = null;
-
   async function compile(tenant: TenantId, stored: StoredSubscription): Promise<RegisteredSubscription> {
     const rc = await deps.resolveContext(stored.context === null ? undefined : stored.context);
     const compiled = compileStoredSubscription(stored.payload, rc.terms, deps.limits);
@@ -52,44 +49,19 @@ export function createSubscriptionRegistry(deps: SubscriptionRegistryDeps) {
     return { tenant, stored, compiled, terms: rc.terms, notifyTerms, contextUrl, contextValue };
   }
 
-  async function reload(): Promise<void> {
-    const v = await deps.store.subscriptionsVersion();
-    const next = new Map<string, RegisteredSubscription[]>();
-    for (const { tenant, sub } of await deps.store.allSubscriptions()) {
-      try {
-        const entry = await compile(tenant, sub);
-        next.set(tenant, [...(next.get(tenant) ?? []), entry]);
-      } catch (err) {
-        // A stored subscription whose remote @context is gone must not stop every other one.
-        deps.logger?.warn({ err, subscription: sub.id, tenant }, 'subscription could not be compiled; it will not notify');
-      }
-    }
-    byTenant = next;
-    version = v;
-  }
+  const snapshot = createTenantSnapshot<StoredSubscription, RegisteredSubscription>({
+    version: () => deps.store.subscriptionsVersion(),
+    all: () => deps.store.allSubscriptions(),
+    compile,
+    onCompileError: (err, tenant, sub) =>
+      deps.logger?.warn({ err, subscription: sub.id, tenant }, 'subscription could not be compiled; it will not notify'),
+  });
 
   return {
-    /** Reloads everything (start-up, and after a local change). Concurrent calls share one reload. */
-    async refresh(): Promise<void> {
-      while (loading) await loading;
-      loading = reload().finally(() => {
-        loading = null;
-      });
-      await loading;
-    },
-
-    /** Reloads when another node changed a subscription since the last load. */
-    async refreshIfStale(): Promise<void> {
-      if ((await deps.store.subscriptionsVersion()) !== version) await this.refresh();
-    },
-
-    /** The current snapshot of a tenant's subscriptions (synchronous: used inside write transactions). */
-    forTenant(tenant: TenantId): readonly RegisteredSubscription[] {
-      return byTenant.get(tenant) ?? [];
-    },
+    ...snapshot,
 
     find(tenant: TenantId, id: string): RegisteredSubscription | undefined {
-      return byTenant.get(tenant)?.find((r) => r.compiled.id === id);
+      return snapshot.forTenant(tenant).find((r) => r.compiled.id === id);
     },
   };
 }
