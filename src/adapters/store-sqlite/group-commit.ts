@@ -1,8 +1,10 @@
 // Group commit for the SQLite store (ADR 0001 amendment, issue 8): the writes that arrive during one turn
 // of the event loop share one transaction and so one fsync, instead of one fsync each. Each write keeps its
-// own savepoint, so a write that throws is undone alone; every promise settles only after COMMIT returned,
-// so an acknowledged write is still a durable write.
+// own savepoint, so a write that throws is undone alone; every promise settles only after the group is
+// durable — after COMMIT returned, and with a WAL syncer after the WAL's fsync completed (wal-sync.ts) — so
+// an acknowledged write is still a durable write.
 import type BetterSqlite3 from 'better-sqlite3';
+import type { WalSyncer } from './wal-sync.ts';
 
 export interface GroupCommitter {
   /** Runs `work` inside the next group transaction; resolves with its result once that transaction committed. */
@@ -25,11 +27,20 @@ export interface GroupCommitOptions {
    * durable (true: the group committed), for caches that must forget what a rollback removed.
    */
   settle?: (committed: boolean) => void;
+  /**
+   * When given, groups commit with `synchronous = NORMAL` and are acknowledged after this syncer's fsync
+   * instead of blocking the event loop on COMMIT's own fsync; other transactions of the connection keep
+   * the connection's setting (FULL).
+   */
+  walSync?: WalSyncer | null;
 }
 
 export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupCommitOptions = {}): GroupCommitter {
   const limit = options.limit ?? DEFAULT_GROUP_LIMIT;
   const settle = options.settle ?? ((): void => {});
+  const walSync = options.walSync ?? null;
+  const relax = (): void => void (walSync !== null && db.pragma('synchronous = NORMAL'));
+  const restore = (): void => void (walSync !== null && db.pragma('synchronous = FULL'));
   let queue: Pending[] = [];
   let scheduled = false;
 
@@ -40,8 +51,10 @@ export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupC
     if (queue.length > 0) schedule();
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
+      relax();
       db.exec('BEGIN IMMEDIATE');
     } catch (err) {
+      restore();
       for (const p of group) p.reject(err);
       return;
     }
@@ -63,16 +76,26 @@ export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupC
     } catch (err) {
       // The commit (or a savepoint statement) failed: nothing of the group is durable.
       if (db.inTransaction) db.exec('ROLLBACK');
+      restore();
       settle(false);
       for (const p of group) p.reject(err);
       return;
     }
+    restore();
     settle(true);
-    group.forEach((p, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.value);
-      else p.reject(o.value);
-    });
+    const acknowledge = (): void =>
+      group.forEach((p, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) p.resolve(o.value);
+        else p.reject(o.value);
+      });
+    if (walSync === null) acknowledge();
+    else {
+      walSync.sync().then(acknowledge, (err: unknown) => {
+        // Committed but not known to be durable: no write of the group may be acknowledged as done.
+        for (const p of group) p.reject(err);
+      });
+    }
   }
 
   function schedule(): void {

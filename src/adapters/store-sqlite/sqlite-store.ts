@@ -16,6 +16,7 @@ import type { RegistrationStore } from '../../ports/registration-store.ts';
 import type { SubscriptionStore } from '../../ports/subscription-store.ts';
 import type { TemporalStore } from '../../ports/temporal-store.ts';
 import { createGroupCommitter } from './group-commit.ts';
+import { createWalSyncer } from './wal-sync.ts';
 import { createEntityIndex } from './entity-index.ts';
 import { compileDiscovery, compileQuery, type CompileOptions } from './query-compile.ts';
 import { driverCandidates, probeDriver } from './query-drivers.ts';
@@ -96,7 +97,7 @@ export function createSqliteStore(
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path);
   const writeOutbox = createOutboxInserter(db);
-  const subscriptions = createSqliteSubscriptionStore(db, clock);
+  const subscriptions = createSqliteSubscriptionStore(db, clock, (work) => group.run(work));
   registerSqlFunctions(db);
   const index = createEntityIndex(db);
   const writeHistory = createHistoryWriter(db);
@@ -233,7 +234,8 @@ export function createSqliteStore(
   // Writes share group transactions (group-commit.ts): BEGIN IMMEDIATE takes the write lock before the
   // current state is read, so read and write are one atomic step even against another process on the
   // file; each write has its own savepoint; every write is acknowledged only after its group's COMMIT.
-  const group = createGroupCommitter(db, { settle: (committed) => index.settle(committed) });
+  const walSync = createWalSyncer(db);
+  const group = createGroupCommitter(db, { settle: (committed) => index.settle(committed), walSync });
 
   let driveTurn = 0;
   /**
@@ -337,6 +339,7 @@ export function createSqliteStore(
     },
 
     async close() {
+      await walSync?.close();
       if (db.open) db.close();
     },
   };

@@ -164,10 +164,20 @@ export function insertOutboxSync(db: BetterSqlite3.Database, entries: readonly O
 }
 
 /**
- * The store over an open, migrated database. Every write is one BEGIN IMMEDIATE transaction, so claims,
- * coalescing writes and definition changes of several connections or processes on one file serialise.
+ * Runs a synchronous write in a transaction and resolves once it committed. The store passes its group
+ * committer (group-commit.ts), so delivery bookkeeping — claims, completions, delivery status, retries —
+ * shares one transaction and one fsync with the entity writes of the same event-loop turn instead of
+ * paying a commit each (issue 5 item 8: at 2,000 notifications/s these were half of Kend's time).
  */
-export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock: Clock): SubscriptionStore {
+export type WriteRunner = <R>(work: () => R) => Promise<R>;
+
+/**
+ * The store over an open, migrated database. Every write is one BEGIN IMMEDIATE transaction (or a
+ * savepoint in the store's group transaction), so claims, coalescing writes and definition changes of
+ * several connections or processes on one file serialise.
+ */
+export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock: Clock, runWrite?: WriteRunner): SubscriptionStore {
+  const write: WriteRunner = runWrite ?? (async (work) => db.transaction(work).immediate());
   const insertOutbox = createOutboxInserter(db);
   const stmt = {
     insertTenant: db.prepare<[string, string]>('INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?, ?)'),
@@ -246,17 +256,16 @@ export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock:
     return [JSON.stringify(sub.payload), JSON.stringify(sub.context), sub.createdAt, sub.modifiedAt, JSON.stringify(sub.delivery), next];
   }
 
-  const createTx = db.transaction((tenant: TenantId, sub: StoredSubscription) => {
+  const createTx = (tenant: TenantId, sub: StoredSubscription): void => {
     stmt.insertTenant.run(tenant, clock.nowIso());
     if (stmt.getSub.get(tenant, sub.id) !== undefined) {
       throw alreadyExists(`Subscription ${sub.id} already exists`, 'Subscription already exists');
     }
     stmt.insertSub.run(tenant, sub.id, ...subParams(sub));
     stmt.bumpVersion.run(VERSION_KEY);
-  });
+  };
 
-  const updateTx = db.transaction(
-    (tenant: TenantId, id: string, change: (current: StoredSubscription) => StoredSubscription | null): StoredSubscription | null => {
+  const updateTx = (tenant: TenantId, id: string, change: (current: StoredSubscription) => StoredSubscription | null): StoredSubscription | null => {
       const row = stmt.getSub.get(tenant, id);
       if (row === undefined) return null;
       const current = toSub(row);
@@ -267,24 +276,21 @@ export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock:
       stmt.updateSub.run(payload, context, createdAt, modifiedAt, delivery, periodic, tenant, id);
       stmt.bumpVersion.run(VERSION_KEY);
       return toSub(stmt.getSub.get(tenant, id)!);
-    },
-  );
+  };
 
-  const deleteTx = db.transaction((tenant: TenantId, id: string): boolean => {
+  const deleteTx = (tenant: TenantId, id: string): boolean => {
     stmt.deleteSubOutbox.run(tenant, id);
     const existed = stmt.deleteSub.run(tenant, id).changes > 0;
     if (existed) stmt.bumpVersion.run(VERSION_KEY);
     return existed;
-  });
+  };
 
   const listTx = db.transaction((tenant: TenantId, page: { limit: number; offset: number; count: boolean }) => {
     const items = stmt.listSubs.all(tenant, page.limit, page.offset).map(toSub);
     return page.count ? { items, total: stmt.countSubs.get(tenant)! } : { items };
   });
 
-  const enqueueTx = db.transaction((entries: readonly OutboxEntry[]) => insertOutbox(entries));
-
-  const claimTx = db.transaction((owner: string, now: string, limit: number, leaseMs: number, perEndpoint: number): OutboxRow[] => {
+  const claimTx = (owner: string, now: string, limit: number, leaseMs: number, perEndpoint: number): OutboxRow[] => {
     const live = new Map(stmt.liveLeases.all(now).map((r) => [r.endpoint, r.n]));
     const candidates: OutboxDbRow[] = [];
     for (const endpoint of stmt.endpoints.all()) {
@@ -296,7 +302,7 @@ export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock:
     const until = new Date(Date.parse(now) + leaseMs).toISOString();
     for (const row of claimed) stmt.lease.run(owner, until, row.id);
     return claimed.map(toOutboxRow);
-  });
+  };
 
   /**
    * Hands rows back (lease cleared). A row whose coalesce key already has a pending entry — a newer change
@@ -314,13 +320,7 @@ export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock:
       else stmt.unlease.run(id);
     }
   }
-  const releaseTx = db.transaction((owner: string, ids: readonly string[]) => unleaseOrDrop(ids, owner, null));
-  const retryTx = db.transaction((id: string, notBefore: string) => unleaseOrDrop([id], null, notBefore));
-  const completeTx = db.transaction((ids: readonly string[]) => {
-    for (const id of ids) stmt.deleteOutbox.run(id);
-  });
-
-  const periodicTx = db.transaction((now: string, limit: number) => {
+  const periodicTx = (now: string, limit: number): { tenant: TenantId; sub: StoredSubscription }[] => {
     const out: { tenant: TenantId; sub: StoredSubscription }[] = [];
     for (const row of stmt.duePeriodic.all(now, limit)) {
       const sub = toSub(row);
@@ -331,11 +331,11 @@ export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock:
       out.push({ tenant: row.tenant as TenantId, sub });
     }
     return out;
-  });
+  };
 
   return {
     async createSubscription(tenant, sub) {
-      createTx.immediate(tenant, sub);
+      await write(() => createTx(tenant, sub));
     },
     async getSubscription(tenant, id) {
       const row = stmt.getSub.get(tenant, id);
@@ -345,10 +345,10 @@ export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock:
       return listTx.deferred(tenant, page);
     },
     async updateSubscription(tenant, id, change) {
-      return updateTx.immediate(tenant, id, change);
+      return write(() => updateTx(tenant, id, change));
     },
     async deleteSubscription(tenant, id) {
-      return deleteTx.immediate(tenant, id);
+      return write(() => deleteTx(tenant, id));
     },
     async allSubscriptions() {
       return stmt.allSubs.all().map((row) => ({ tenant: row.tenant as TenantId, sub: toSub(row) }));
@@ -357,29 +357,36 @@ export function createSqliteSubscriptionStore(db: BetterSqlite3.Database, clock:
       return stmt.version.get(VERSION_KEY) ?? 0;
     },
     async enqueue(entries) {
-      if (entries.length > 0) enqueueTx.immediate(entries);
+      if (entries.length > 0) await write(() => insertOutbox(entries));
     },
     async claimDue(owner, now, limit, leaseMs, perEndpoint) {
       if (limit <= 0 || perEndpoint <= 0) return [];
-      return claimTx.immediate(owner, iso(now), limit, leaseMs, perEndpoint);
+      const at = iso(now);
+      return write(() => claimTx(owner, at, limit, leaseMs, perEndpoint));
     },
     async release(owner, ids) {
-      if (ids.length > 0) releaseTx.immediate(owner, ids);
+      if (ids.length > 0) await write(() => unleaseOrDrop(ids, owner, null));
     },
     async complete(ids) {
-      if (ids.length > 0) completeTx.immediate(ids);
+      if (ids.length > 0) {
+        await write(() => {
+          for (const id of ids) stmt.deleteOutbox.run(id);
+        });
+      }
     },
     async retryLater(id, notBefore) {
-      retryTx.immediate(id, iso(notBefore));
+      const at = iso(notBefore);
+      await write(() => unleaseOrDrop([id], null, at));
     },
     async recordDelivery(tenant, subscriptionId, outcome) {
       // Delivery status is not a definition change: the subscriptions version stays.
       const record = outcome.ok ? stmt.recordOk : stmt.recordFailure;
-      record.run(outcome.at, outcome.at, tenant, subscriptionId);
+      await write(() => record.run(outcome.at, outcome.at, tenant, subscriptionId));
     },
     async claimPeriodic(now, limit) {
       if (limit <= 0) return [];
-      return periodicTx.immediate(iso(now), limit);
+      const at = iso(now);
+      return write(() => periodicTx(at, limit));
     },
   };
 }
