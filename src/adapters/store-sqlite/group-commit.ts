@@ -39,8 +39,20 @@ export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupC
   const limit = options.limit ?? DEFAULT_GROUP_LIMIT;
   const settle = options.settle ?? ((): void => {});
   const walSync = options.walSync ?? null;
-  const relax = (): void => void (walSync !== null && db.pragma('synchronous = NORMAL'));
-  const restore = (): void => void (walSync !== null && db.pragma('synchronous = FULL'));
+  // Prepared once: db.exec and db.pragma compile their SQL on every call, and a group runs two of these
+  // per write plus four per transaction.
+  const sql = {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT kend_write'),
+    release: db.prepare('RELEASE kend_write'),
+    rollbackTo: db.prepare('ROLLBACK TO kend_write'),
+    normal: db.prepare('PRAGMA synchronous = NORMAL'),
+    full: db.prepare('PRAGMA synchronous = FULL'),
+  };
+  const relax = (): void => void (walSync !== null && sql.normal.run());
+  const restore = (): void => void (walSync !== null && sql.full.run());
   let queue: Pending[] = [];
   let scheduled = false;
 
@@ -52,7 +64,7 @@ export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupC
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       relax();
-      db.exec('BEGIN IMMEDIATE');
+      sql.begin.run();
     } catch (err) {
       restore();
       for (const p of group) p.reject(err);
@@ -60,22 +72,22 @@ export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupC
     }
     try {
       for (const p of group) {
-        db.exec('SAVEPOINT kend_write');
+        sql.savepoint.run();
         try {
           const value = p.work();
-          db.exec('RELEASE kend_write');
+          sql.release.run();
           outcomes.push({ ok: true, value });
         } catch (err) {
-          db.exec('ROLLBACK TO kend_write');
-          db.exec('RELEASE kend_write');
+          sql.rollbackTo.run();
+          sql.release.run();
           settle(false);
           outcomes.push({ ok: false, value: err });
         }
       }
-      db.exec('COMMIT');
+      sql.commit.run();
     } catch (err) {
       // The commit (or a savepoint statement) failed: nothing of the group is durable.
-      if (db.inTransaction) db.exec('ROLLBACK');
+      if (db.inTransaction) sql.rollback.run();
       restore();
       settle(false);
       for (const p of group) p.reject(err);
