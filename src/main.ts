@@ -244,6 +244,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
       maxRemotePage: 1000,
       // Other nodes' registration changes reach this node's forwarding within one poll interval.
       versionTtlMs: config.notifyPollMs,
+      temporalInstanceLimit: config.temporalInstanceLimit,
       logger,
     });
     federation = fed;
@@ -271,7 +272,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   if (temporal !== undefined) {
     const provision = createTemporalService({ store, temporal, clock, limits });
     const temporalQueries = createTemporalQueryService({ temporal, instanceLimit: config.temporalInstanceLimit });
-    routes.push(temporalRoutes(provision, temporalQueries, config));
+    routes.push(temporalRoutes(provision, temporalQueries, config, federation));
   }
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,

@@ -5,7 +5,7 @@
 // or when no registration matches: then the answer is exactly the local one. A source that fails, is slow
 // or answers badly adds an NGSILD-Warning and contributes nothing.
 import type { Entity } from '../core/model/entity.ts';
-import type { JsonObject, JsonValue } from '../core/json.ts';
+import type { JsonObject } from '../core/json.ts';
 import type { TermMap } from '../core/jsonld/term-map.ts';
 import type { ModelLimits } from '../core/model/write-ops.ts';
 import { mergeEntity, withoutRemotelyHeld } from '../core/federation/merge.ts';
@@ -16,7 +16,11 @@ import type { DiscoveryRow } from '../core/query/discovery.ts';
 import type { SourceWarning } from '../core/federation/warning.ts';
 import { badRequestData } from '../core/errors.ts';
 import type { UpdateResult } from '../core/model/write-ops.ts';
-import { federatedWrite, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
+import { federatedWrite, type SourceAccess, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
+import { answerOf, sourceWarning } from './federation-answer.ts';
+import { federatedTemporalQuery, federatedTemporalRetrieve, type LocalTemporal, type TemporalForm } from './federation-temporal.ts';
+import type { TemporalEntityInstances } from '../core/temporal/model.ts';
+import type { TemporalRequest } from './temporal-queries.ts';
 import type { EntityQuery, PageRequest } from '../core/query/entity-query.ts';
 import type { TypeExpr } from '../core/query/type-expr.ts';
 import { viewOf, type RegistrationView } from '../core/registration/model.ts';
@@ -42,6 +46,8 @@ export interface FederationDeps {
    * Changes made through this node call `invalidate()` and count at once; other nodes' within this time.
    */
   versionTtlMs: number;
+  /** The per-attribute instance cap of temporal answers (KEND_TEMPORAL_INSTANCE_LIMIT). */
+  temporalInstanceLimit?: number;
   logger?: { warn(obj: object, msg: string): void };
 }
 
@@ -132,16 +138,19 @@ export function createFederation(deps: FederationDeps) {
     return outcome;
   }
 
-  const warn = (plan: SourcePlan, code: 111 | 299, reason: string): SourceWarning => ({ code, registrationId: plan.view.id, endpoint: plan.endpoint, reason });
+  const warn = sourceWarning;
 
-  /** The JSON body of a 2xx answer, or the warning that replaces it; null for a 404 (nothing there). */
-  function answerOf(plan: SourcePlan, outcome: ForwardOutcome): { body: JsonValue | undefined; headers: Record<string, string> } | SourceWarning | null {
-    if (outcome.kind === 'failed') return warn(plan, 299, outcome.reason);
-    if (outcome.kind === 'unusable') return warn(plan, 111, outcome.reason);
-    if (outcome.status === 404) return null;
-    if (outcome.status < 200 || outcome.status >= 300) return warn(plan, 299, `answered HTTP ${outcome.status}`);
-    return { body: outcome.body, headers: outcome.headers };
-  }
+  const access: SourceAccess = {
+    candidates,
+    send,
+    brokerId: deps.brokerId,
+    planOptions: () => ({ nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs }),
+    nowIso: () => clock.nowIso(),
+    limits: deps.limits,
+    maxRemotePage: deps.maxRemotePage,
+  };
+
+  const temporalOptions = { instanceLimit: deps.temporalInstanceLimit ?? 1000 };
 
   const compactList = (terms: TermMap, iris: readonly string[]): string => iris.map((i) => terms.compactIri(i)).join(',');
 
@@ -154,7 +163,23 @@ export function createFederation(deps: FederationDeps) {
 
     /** A single-entity write (§5.12): see federatedWrite. Null when no registration takes part. */
     write(ctx: ForwardContext, w: WriteRequest, local: (body: JsonObject | undefined) => Promise<UpdateResult | void>): Promise<WriteOutcome | null> {
-      return federatedWrite({ candidates, send, brokerId: deps.brokerId, planOptions: () => ({ nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs }) }, ctx, w, local);
+      return federatedWrite(access, ctx, w, local);
+    },
+
+    /** Query Temporal Evolution of Entities (§5.7.4): see federatedTemporalQuery. Null when no source takes part. */
+    temporalQuery(ctx: ForwardContext, req: TemporalRequest, page: PageRequest, form: TemporalForm, local: (page: PageRequest) => Promise<LocalTemporal>) {
+      return federatedTemporalQuery(access, ctx, req, page, form, temporalOptions, local);
+    },
+
+    /** Retrieve Temporal Evolution of an Entity (§5.7.3): see federatedTemporalRetrieve. Null when no source takes part. */
+    temporalRetrieve(
+      ctx: ForwardContext,
+      id: string,
+      req: TemporalRequest,
+      params: readonly (readonly [string, string])[],
+      local: () => Promise<(LocalTemporal & { entity: TemporalEntityInstances }) | null>,
+    ) {
+      return federatedTemporalRetrieve(access, ctx, id, req, params, temporalOptions, local);
     },
 
     /**

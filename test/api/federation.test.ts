@@ -418,3 +418,131 @@ describe('Type and attribute discovery with registered sources', () => {
     assert.ok(!(await kend.get('types?local=true', tenant)).json<{ typeList: string[] }>().typeList.includes('Orchard'));
   });
 });
+
+describe('Temporal queries with registered sources', () => {
+  const at = (h: number) => `2026-03-01T${String(h).padStart(2, '0')}:00:00Z`;
+  const inst = (value: number, h: number, id?: string) => ({ type: 'Property', value, observedAt: at(h), ...(id !== undefined ? { instanceId: id } : {}) });
+  const window = 'timerel=after&timeAt=2026-03-01T00:00:00Z';
+
+  test('retrieve: local history and a source offering retrieveTemporal merge per attribute, ordered; the source is asked for normalized instances with sysAttrs', async () => {
+    const id = 'urn:ngsi-ld:Tank:1';
+    const s = await source(() => ({ json: { id, type: 'Tank', level: [inst(5, 3, 'urn:ngsi-ld:i:r3'), inst(6, 1, 'urn:ngsi-ld:i:r1')], pressure: [inst(2, 2, 'urn:ngsi-ld:i:p2')] } }));
+    await register(s.url, 'Tank', { operations: ['retrieveTemporal', 'queryTemporal'] });
+    assert.equal((await kend.post('temporal/entities', { id, type: 'Tank', level: [inst(1, 2), inst(2, 4)] })).status, 201);
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=temporalValues`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    const body = res.json<{ level: { values: [number, string][] }; pressure: { values: [number, string][] } }>();
+    assert.deepEqual(body.level.values, [[6, at(1)], [1, at(2)], [5, at(3)], [2, at(4)]]);
+    assert.deepEqual(body.pressure.values, [[2, at(2)]]);
+    const sent = s.requests[0]!;
+    assert.equal(sent.path, `/ngsi-ld/v1/temporal/entities/${id}`);
+    assert.equal(sent.query.get('timerel'), 'after');
+    assert.equal(sent.query.get('options'), 'sysAttrs');
+    assert.equal(sent.query.get('format'), null);
+    assert.equal(sent.headers.via, `1.1 ${BROKER}`);
+    // lastN applies to the combined instances: the newest two of all parties.
+    const last = (await kend.get(`temporal/entities/${id}?${window}&lastN=2&attrs=level&format=temporalValues`)).json<{ level: { values: [number, string][] } }>();
+    assert.deepEqual(last.level.values, [[5, at(3)], [2, at(4)]]);
+    // local=true: local history only.
+    const local = (await kend.get(`temporal/entities/${id}?${window}&local=true&format=temporalValues`)).json<{ level: { values: unknown[] }; pressure?: unknown }>();
+    assert.equal(local.level.values.length, 2);
+    assert.equal(local.pressure, undefined);
+  });
+
+  test('retrieve: an entity only a source holds is returned; nobody holds it → 404; a source without retrieveTemporal is not asked', async () => {
+    const id = 'urn:ngsi-ld:Cistern:1';
+    const s = await source((req) => (req.path.endsWith(id) ? { json: { id, type: 'Cistern', level: [inst(7, 5)] } } : { status: 404 }));
+    await register(s.url, 'Cistern', { operations: ['retrieveTemporal'] });
+    const res = await kend.get(`temporal/entities/${id}`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json<{ level: { value: number }[] }>().level[0]!.value, 7);
+    assert.equal((await kend.get('temporal/entities/urn:ngsi-ld:Cistern:2')).status, 404);
+    const other = await source(() => ({ json: { id: 'urn:ngsi-ld:Trough:1', type: 'Trough' } }));
+    await register(other.url, 'Trough', { operations: ['retrieveOps'] });
+    assert.equal((await kend.get('temporal/entities/urn:ngsi-ld:Trough:1')).status, 404);
+    assert.equal(other.requests.length, 0);
+  });
+
+  test('query: GET /temporal/entities merges entities of local history and sources, paging and count over the merged list', async () => {
+    const s = await source((req) =>
+      req.path === '/ngsi-ld/v1/temporal/entities'
+        ? { json: [{ id: 'urn:ngsi-ld:Well2:9', type: 'Well2', depth: [inst(9, 1)] }, { id: 'urn:ngsi-ld:Well2:1', type: 'Well2', depth: [inst(3, 6)] }], headers: { 'ngsild-results-count': '2' } }
+        : { status: 404 },
+    );
+    await register(s.url, 'Well2', { operations: ['queryTemporal'] });
+    await kend.post('temporal/entities', { id: 'urn:ngsi-ld:Well2:1', type: 'Well2', depth: [inst(1, 2)] });
+    const res = await kend.get(`temporal/entities?type=Well2&${window}&count=true&format=temporalValues`);
+    assert.equal(res.status, 200, res.body);
+    const list = res.json<{ id: string; depth: { values: [number, string][] } }[]>();
+    assert.deepEqual(list.map((e) => e.id), ['urn:ngsi-ld:Well2:1', 'urn:ngsi-ld:Well2:9']);
+    assert.deepEqual(list[0]!.depth.values, [[1, at(2)], [3, at(6)]]);
+    assert.equal(res.headers['ngsild-results-count'], '2');
+    const sent = s.requests[0]!;
+    assert.equal(sent.query.get('type'), 'Well2');
+    assert.equal(sent.query.get('timeAt'), '2026-03-01T00:00:00Z');
+    assert.equal(sent.query.get('count'), 'true');
+    assert.equal(sent.query.get('format'), null);
+    const p2 = await kend.get(`temporal/entities?type=Well2&${window}&limit=1&offset=1`);
+    assert.deepEqual(p2.json<{ id: string }[]>().map((e) => e.id), ['urn:ngsi-ld:Well2:9']);
+  });
+
+  test('query: POST /temporal/entityOperations/query is forwarded as a body', async () => {
+    const s = await source(() => ({ json: [{ id: 'urn:ngsi-ld:Dam:1', type: 'Dam', flow: [inst(4, 4)] }] }));
+    await register(s.url, 'Dam', { operations: ['queryTemporal'] });
+    const query = { type: 'Query', entities: [{ type: 'Dam' }], temporalQ: { timerel: 'after', timeAt: '2026-03-01T00:00:00Z' } };
+    const res = await kend.post('temporal/entityOperations/query', query);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id), ['urn:ngsi-ld:Dam:1']);
+    assert.equal(s.requests[0]!.method, 'POST');
+    assert.equal(s.requests[0]!.path, '/ngsi-ld/v1/temporal/entityOperations/query');
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), query);
+  });
+
+  test('a source that cut its instances (206 + Content-Range) makes the merged answer end where it stopped', async () => {
+    const id = 'urn:ngsi-ld:Gauge:1';
+    const s = await source(() => ({
+      status: 206,
+      headers: { 'content-range': `date-time 2026-03-01T00:00:00Z-${at(3)}/*` },
+      json: { id, type: 'Gauge', rain: [inst(1, 1), inst(3, 3)] },
+    }));
+    await register(s.url, 'Gauge', { operations: ['retrieveTemporal'] });
+    await kend.post('temporal/entities', { id, type: 'Gauge', rain: [inst(2, 2), inst(5, 5)] });
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=temporalValues`);
+    assert.equal(res.status, 206, res.body);
+    assert.equal(res.headers['content-range'], `date-time 2026-03-01T00:00:00Z-${at(3)}/*`);
+    assert.deepEqual(res.json<{ rain: { values: [number, string][] } }>().rain.values.map((v) => v[0]), [1, 2, 3]);
+  });
+
+  const bad: { name: string; answer: SourceAnswer; code: string }[] = [
+    { name: 'a slow source', answer: { delayMs: 5000, json: [] }, code: '299' },
+    { name: 'a source answering 500', answer: { status: 500, json: { type: 'x' } }, code: '299' },
+    { name: 'malformed JSON', answer: { raw: '[{"id": ' }, code: '111' },
+    { name: 'an object instead of an array', answer: { json: { id: 'urn:ngsi-ld:Still:1' } }, code: '111' },
+    { name: 'an instance of the wrong shape', answer: { json: [{ id: 'urn:ngsi-ld:Still:1', type: 'Still', level: [{ type: 'Property', observedAt: 'yesterday', value: 1 }] }] }, code: '111' },
+    { name: 'a number as the type', answer: { json: [{ id: 'urn:ngsi-ld:Still:1', type: 42 }] }, code: '111' },
+  ];
+  const tenant = { 'NGSILD-Tenant': 'stills' };
+  before(async () => {
+    assert.equal((await kend.post('temporal/entities', { id: 'urn:ngsi-ld:Still:1', type: 'Still', level: [inst(1, 1)] }, tenant)).status, 201);
+  });
+  for (const c of bad) {
+    test(`${c.name} during a temporal query: local history with NGSILD-Warning ${c.code}, never a 500`, async () => {
+      const s = await source(() => c.answer);
+      const created = await kend.post('csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Still' }] }], endpoint: s.url, operations: ['queryTemporal', 'retrieveTemporal'] }, tenant);
+      assert.equal(created.status, 201, created.body);
+      const reg = String(created.headers.location).split('/').pop()!;
+      try {
+        const res = await kend.get(`temporal/entities?type=Still&${window}`, tenant);
+        assert.equal(res.status, 200, res.body);
+        assert.deepEqual(res.json<{ id: string; level: unknown[] }[]>().map((e) => [e.id, e.level.length]), [['urn:ngsi-ld:Still:1', 1]]);
+        assert.match(String(res.headers['ngsild-warning']), new RegExp(`^${c.code} - "Context source ${reg} `));
+        const one = await kend.get(`temporal/entities/urn:ngsi-ld:Still:1?${window}`, tenant);
+        assert.equal(one.status, 200, one.body);
+        assert.match(String(one.headers['ngsild-warning']), /^(111|299) - /);
+      } finally {
+        await kend.del(`csourceRegistrations/${reg}`, tenant);
+      }
+    });
+  }
+});
