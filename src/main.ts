@@ -277,7 +277,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    routes: [entityRoutes(entities, federation), queryRoutes(queries, config, federation), discoveryRoutes(store, federation), batchRoutes(batch), contextRoutes(contexts), ...routes],
+    routes: [entityRoutes(entities, federation), queryRoutes(queries, config, federation), discoveryRoutes(store, federation), batchRoutes(batch, federation), contextRoutes(contexts), ...routes],
     deps: { resolveContext, ensureContextUrl, tenantExists: (t) => tenants.exists(t) },
   });
   return {

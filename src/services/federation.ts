@@ -5,7 +5,9 @@
 // or when no registration matches: then the answer is exactly the local one. A source that fails, is slow
 // or answers badly adds an NGSILD-Warning and contributes nothing.
 import type { Entity } from '../core/model/entity.ts';
-import type { JsonObject } from '../core/json.ts';
+import type { JsonObject, JsonValue } from '../core/json.ts';
+import { federatedBatch, type BatchForwarding } from './federation-batch.ts';
+import type { BatchResult } from './batch.ts';
 import type { TermMap } from '../core/jsonld/term-map.ts';
 import type { ModelLimits } from '../core/model/write-ops.ts';
 import { mergeEntity, withoutRemotelyHeld } from '../core/federation/merge.ts';
@@ -164,6 +166,13 @@ export function createFederation(deps: FederationDeps) {
     /** A single-entity write (§5.12): see federatedWrite. Null when no registration takes part. */
     write(ctx: ForwardContext, w: WriteRequest, local: (body: JsonObject | undefined) => Promise<UpdateResult | void>): Promise<WriteOutcome | null> {
       return federatedWrite(access, ctx, w, local);
+    },
+
+    /** A batch entity operation (§5.6.7–5.6.10, §5.6.20): see federatedBatch. Null when no source takes part. */
+    async batch(ctx: ForwardContext, elements: readonly JsonValue[], fw: BatchForwarding, local: (elements: JsonValue[]) => Promise<BatchResult>): Promise<BatchResult | null> {
+      // Without any registration in the tenant the elements are not inspected twice: the batch is plain local.
+      if (ctx.local || viaContains(ctx.headers.via, deps.brokerId) || (await registered(ctx.tenant)).length === 0) return null;
+      return federatedBatch(access, ctx, elements, fw, local);
     },
 
     /** Query Temporal Evolution of Entities (§5.7.4): see federatedTemporalQuery. Null when no source takes part. */

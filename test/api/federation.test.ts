@@ -546,3 +546,150 @@ describe('Temporal queries with registered sources', () => {
     });
   }
 });
+
+describe('Batch operations with registered sources', () => {
+  type BatchBody = { success: string[]; errors: { entityId: string; registrationId?: string; error: { type: string; status: number; detail: string } }[] };
+
+  test('upsert: an inclusive source offering upsertBatch receives the elements and attributes it covers in one batch; local data is written too', async () => {
+    const s = await source(() => ({ status: 201, json: ['urn:ngsi-ld:Crate:2'] }));
+    await register(s.url, 'Crate', { operations: ['upsertBatch', 'retrieveOps'] }, ['weight']);
+    const res = await kend.post('entityOperations/upsert?options=update', [
+      { id: 'urn:ngsi-ld:Crate:1', type: 'Crate', weight: prop(3), label: prop('a') },
+      { id: 'urn:ngsi-ld:Crate:2', type: 'Crate', weight: prop(4) },
+      { id: 'urn:ngsi-ld:Box:1', type: 'Box', weight: prop(5) },
+    ]);
+    assert.equal(res.status, 201, res.body);
+    assert.deepEqual(res.json<string[]>().sort(), ['urn:ngsi-ld:Box:1', 'urn:ngsi-ld:Crate:1', 'urn:ngsi-ld:Crate:2']);
+    assert.equal(s.requests.length, 1);
+    const sent = s.requests[0]!;
+    assert.equal(sent.method, 'POST');
+    assert.equal(sent.path, '/ngsi-ld/v1/entityOperations/upsert');
+    assert.equal(sent.query.get('options'), 'update');
+    assert.equal(sent.headers.via, `1.1 ${BROKER}`);
+    assert.deepEqual(JSON.parse(sent.body), [
+      { id: 'urn:ngsi-ld:Crate:1', type: 'Crate', weight: prop(3) },
+      { id: 'urn:ngsi-ld:Crate:2', type: 'Crate', weight: prop(4) },
+    ]);
+    const local = (await kend.get('entities/urn:ngsi-ld:Crate:1?local=true&options=keyValues')).json<Record<string, unknown>>();
+    assert.deepEqual([local.weight, local.label], [3, 'a']);
+  });
+
+  test('create: entities a redirect registration covers go only to its source; local=true keeps the batch local', async () => {
+    const s = await source(() => ({ status: 201, json: ['urn:ngsi-ld:Parcel:1'] }));
+    await register(s.url, 'Parcel', { mode: 'redirect', operations: ['redirectionOps', 'createBatch'] });
+    const res = await kend.post('entityOperations/create', [{ id: 'urn:ngsi-ld:Parcel:1', type: 'Parcel', size: prop(1) }, { id: 'urn:ngsi-ld:Letter:1', type: 'Letter' }]);
+    assert.equal(res.status, 201, res.body);
+    assert.deepEqual(res.json<string[]>().sort(), ['urn:ngsi-ld:Letter:1', 'urn:ngsi-ld:Parcel:1']);
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), [{ id: 'urn:ngsi-ld:Parcel:1', type: 'Parcel', size: prop(1) }]);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Parcel:1?local=true')).status, 404, 'not created locally');
+    const local = await kend.post('entityOperations/create?local=true', [{ id: 'urn:ngsi-ld:Parcel:2', type: 'Parcel' }]);
+    assert.equal(local.status, 201, local.body);
+    assert.equal(s.requests.length, 1);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Parcel:2?local=true')).status, 200);
+  });
+
+  test('a failing source: 207 whose error entries carry registrationId; the other elements succeed; invalid elements are never forwarded', async () => {
+    const s = await source(() => ({ status: 500, json: { type: 'https://uri.etsi.org/ngsi-ld/errors/InternalError', title: 'Boom', detail: 'disk full' } }));
+    const reg = await register(s.url, 'Sack', { mode: 'redirect', operations: ['redirectionOps', 'upsertBatch'] });
+    const res = await kend.post('entityOperations/upsert', [
+      { id: 'urn:ngsi-ld:Sack:1', type: 'Sack', grain: prop('rice') },
+      { id: 'urn:ngsi-ld:Sack:2', type: 'Sack', grain: { type: 'Property' } },
+      { id: 'urn:ngsi-ld:Bag:1', type: 'Bag' },
+    ]);
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success, ['urn:ngsi-ld:Bag:1']);
+    const remote = body.errors.find((e) => e.entityId === 'urn:ngsi-ld:Sack:1')!;
+    assert.equal(remote.registrationId, reg);
+    assert.equal(remote.error.status, 500);
+    assert.match(remote.error.detail, /disk full/);
+    const invalid = body.errors.find((e) => e.entityId === 'urn:ngsi-ld:Sack:2')!;
+    assert.equal(invalid.error.type, 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    assert.equal(invalid.registrationId, undefined);
+    assert.deepEqual(JSON.parse(s.requests[0]!.body).map((e: { id: string }) => e.id), ['urn:ngsi-ld:Sack:1']);
+  });
+
+  test("a source's 207 is merged per entity; its ResourceNotFound means nothing there; an element it does not report on is an error", async () => {
+    const s = await source(() => ({
+      status: 207,
+      json: {
+        success: ['urn:ngsi-ld:Jar:1'],
+        errors: [
+          { entityId: 'urn:ngsi-ld:Jar:2', error: { type: 'https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound', title: 'Not found', status: 404, detail: 'x' } },
+          { entityId: 'urn:ngsi-ld:Jar:3', error: { type: 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData', title: 'Bad', status: 400, detail: 'no' } },
+        ],
+      },
+    }));
+    const reg = await register(s.url, 'Jar', { operations: ['updateBatch'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Jar:2', type: 'Jar' });
+    const res = await kend.post('entityOperations/update', ['1', '2', '3', '4'].map((n) => ({ id: `urn:ngsi-ld:Jar:${n}`, type: 'Jar', lid: prop(true) })));
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success.sort(), ['urn:ngsi-ld:Jar:1', 'urn:ngsi-ld:Jar:2']);
+    const errors = body.errors.map((e) => [e.entityId, e.error.status, e.registrationId ?? null]).sort();
+    assert.deepEqual(errors, [
+      ['urn:ngsi-ld:Jar:3', 400, reg],
+      ['urn:ngsi-ld:Jar:3', 404, null],
+      ['urn:ngsi-ld:Jar:4', 404, null],
+      ['urn:ngsi-ld:Jar:4', 500, reg], // sent to the source, which did not report on it
+    ]);
+  });
+
+  test('an exclusive registration without the batch operation makes that element a 409 Conflict; the source is not contacted', async () => {
+    const s = await source(() => ({ status: 204 }));
+    const id = 'urn:ngsi-ld:Valve:x1';
+    const created = await kend.post('csourceRegistrations', {
+      type: 'ContextSourceRegistration',
+      information: [{ entities: [{ type: 'Valve', id }], propertyNames: ['open'] }],
+      endpoint: s.url,
+      mode: 'exclusive',
+      operations: ['retrieveOps', 'updateAttrs'],
+    });
+    assert.equal(created.status, 201, created.body);
+    const res = await kend.post('entityOperations/upsert', [{ id, type: 'Valve', open: prop(true) }, { id: 'urn:ngsi-ld:Valve:x2', type: 'Valve', open: prop(false) }]);
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success, ['urn:ngsi-ld:Valve:x2']);
+    assert.equal(body.errors[0]!.entityId, id);
+    assert.equal(body.errors[0]!.error.type, 'https://uri.etsi.org/ngsi-ld/errors/Conflict');
+    assert.equal(s.requests.length, 0);
+  });
+
+  test('delete: ids a source holds are deleted there (204); an id nobody holds → 207 ResourceNotFound', async () => {
+    const s = await source((req) => ({ status: JSON.parse(req.body).includes('urn:ngsi-ld:Kite:1') ? 204 : 404 }));
+    await register(s.url, 'Kite', { operations: ['deleteBatch'] });
+    assert.equal((await kend.post('entityOperations/delete', ['urn:ngsi-ld:Kite:1'])).status, 204);
+    const res = await kend.post('entityOperations/delete', ['urn:ngsi-ld:Kite:2']);
+    assert.equal(res.status, 207, res.body);
+    assert.equal(res.json<BatchBody>().errors[0]!.error.status, 404);
+  });
+
+  const bad: { name: string; answer: SourceAnswer }[] = [
+    { name: 'a slow source', answer: { delayMs: 5000, status: 204 } },
+    { name: 'malformed JSON', answer: { status: 207, raw: '{"success": [' } },
+    { name: 'a 207 that is not a BatchOperationResult', answer: { status: 207, json: { success: 'all', errors: 7 } } },
+    { name: 'errors without ProblemDetails', answer: { status: 207, json: { success: [], errors: [{ entityId: 'urn:ngsi-ld:Raft:1', error: 'nope' }] } } },
+    { name: 'a 400 without a body', answer: { status: 400 } },
+  ];
+  for (const c of bad) {
+    test(`${c.name} during a batch: 207 with an error entry for its elements, never a 500`, async () => {
+      const tenant = { 'NGSILD-Tenant': 'rafts' };
+      const s = await source(() => c.answer);
+      const created = await kend.post('csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Raft' }] }], endpoint: s.url, mode: 'redirect', operations: ['redirectionOps', 'upsertBatch'] }, tenant);
+      assert.equal(created.status, 201, created.body);
+      const reg = String(created.headers.location).split('/').pop()!;
+      try {
+        const res = await kend.post('entityOperations/upsert', [{ id: 'urn:ngsi-ld:Raft:1', type: 'Raft', logs: prop(4) }, { id: 'urn:ngsi-ld:Canoe:1', type: 'Canoe' }], tenant);
+        assert.equal(res.status, 207, res.body);
+        const body = res.json<BatchBody>();
+        assert.deepEqual(body.success, ['urn:ngsi-ld:Canoe:1']);
+        assert.equal(body.errors.length, 1);
+        assert.equal(body.errors[0]!.entityId, 'urn:ngsi-ld:Raft:1');
+        assert.equal(body.errors[0]!.registrationId, reg);
+        assert.ok(body.errors[0]!.error.status >= 400, JSON.stringify(body.errors[0]));
+      } finally {
+        await kend.del(`csourceRegistrations/${reg}`, tenant);
+      }
+    });
+  }
+});
