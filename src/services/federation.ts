@@ -12,7 +12,7 @@ import type { TermMap } from '../core/jsonld/term-map.ts';
 import type { ModelLimits } from '../core/model/write-ops.ts';
 import { mergeEntity, withoutRemotelyHeld } from '../core/federation/merge.ts';
 import { apiRoot, forwardHeaders, planSources, queryString, viaContains, type Candidate, type IncomingHeaders, type SourcePlan } from '../core/federation/plan.ts';
-import { readRemoteEntities, readRemoteEntity } from '../core/federation/remote-entity.ts';
+import { readRemoteEntities, readRemoteEntity, type RemoteRead } from '../core/federation/remote-entity.ts';
 import { readRemoteTypes } from '../core/federation/remote-discovery.ts';
 import type { DiscoveryRow } from '../core/query/discovery.ts';
 import type { SourceWarning } from '../core/federation/warning.ts';
@@ -218,6 +218,41 @@ export function createFederation(deps: FederationDeps) {
         rows.push(...read.value);
       });
       return { value: rows, warnings };
+    },
+
+    /**
+     * Type or attribute details (§5.7.7 retrieveEntityTypeInfo, §5.7.10 retrieveAttrTypeInfo): what each
+     * source offering the operation answers for `GET /types/{name}` or `GET /attributes/{name}`, read by
+     * `read`. Null when no source takes part.
+     */
+    async details<T>(
+      ctx: ForwardContext,
+      what: { op: 'retrieveEntityTypeInfo'; type: string } | { op: 'retrieveAttrTypeInfo'; attr: string },
+      read: (body: JsonValue | undefined) => RemoteRead<T>,
+    ): Promise<Federated<T[]> | null> {
+      const regQuery: RegistrationQuery =
+        what.op === 'retrieveEntityTypeInfo' ? { selectors: [{ type: { op: 'type', name: what.type } }], latestOnly: false } : { attrs: [what.attr], latestOnly: false };
+      const found = await candidates(ctx, regQuery);
+      const plans = planSources(found, [what.op], what.op === 'retrieveAttrTypeInfo' ? [what.attr] : undefined, { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs });
+      if (plans.length === 0) return null;
+      const path = what.op === 'retrieveEntityTypeInfo' ? `/types/${encodeURIComponent(ctx.terms.compactIri(what.type))}` : `/attributes/${encodeURIComponent(ctx.terms.compactIri(what.attr))}`;
+      const answers = await Promise.all(
+        plans.map((plan) => {
+          const url = `${apiRoot(plan.endpoint)}${path}${queryString(plan.localOnly ? [['local', 'true']] : [])}`;
+          return send(ctx, plan, { method: 'GET', url, headers: forwardHeaders(plan, ctx.headers, deps.brokerId), timeoutMs: plan.timeoutMs });
+        }),
+      );
+      const value: T[] = [];
+      const warnings: SourceWarning[] = [];
+      plans.forEach((plan, i) => {
+        const a = answerOf(plan, answers[i]!);
+        if (a === null) return;
+        if ('code' in a) return void warnings.push(a);
+        const r = read(a.body);
+        if (!r.ok) return void warnings.push(warn(plan, 111, r.reason));
+        value.push(r.value);
+      });
+      return { value, warnings };
     },
 
     /** Retrieve Entity (§5.7.1) over local data and matching sources; `local` reads the local entity or null. */

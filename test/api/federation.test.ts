@@ -693,3 +693,38 @@ describe('Batch operations with registered sources', () => {
     });
   }
 });
+
+describe('Type and attribute details with registered sources', () => {
+  const tenant = { 'NGSILD-Tenant': 'details' };
+  test('/types/{type} and /attributes/{attr} add the counts and kinds of sources offering retrieveEntityTypeInfo / retrieveAttrTypeInfo; garbage → 111; nobody → 404', async () => {
+    const s = await source((req) => {
+      if (req.path === '/ngsi-ld/v1/types/Barrel') {
+        return { json: { id: `${NS}Barrel`, type: 'EntityTypeInfo', typeName: 'Barrel', entityCount: 4, attributeDetails: [{ id: `${NS}volume`, type: 'Attribute', attributeName: 'volume', attributeTypes: ['Property'] }, { id: `${NS}refCellar`, type: 'Attribute', attributeName: 'refCellar', attributeTypes: ['Relationship'] }] } };
+      }
+      if (req.path === '/ngsi-ld/v1/attributes/volume') return { json: { id: `${NS}volume`, type: 'Attribute', attributeName: 'volume', attributeCount: 4, attributeTypes: ['Property'], typeNames: ['Barrel', 'Vat'] } };
+      return { status: 404 };
+    });
+    const bad = await source(() => ({ json: { entityCount: 'many', attributeCount: -1 } }));
+    const reg = (url: string, ops: string[]) => ({ type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Barrel' }, { type: 'Vat' }], propertyNames: ['volume'], relationshipNames: ['refCellar'] }], endpoint: url, operations: ops });
+    assert.equal((await kend.post('csourceRegistrations', reg(s.url, ['retrieveEntityTypeInfo', 'retrieveAttrTypeInfo']), tenant)).status, 201);
+    await kend.post('entities', { id: 'urn:ngsi-ld:Barrel:1', type: 'Barrel', volume: prop(10), colour: prop('oak') }, tenant);
+    const type = await kend.get('types/Barrel', tenant);
+    assert.equal(type.status, 200, type.body);
+    const info = type.json<{ entityCount: number; attributeDetails: { attributeName: string; attributeTypes: string[] }[] }>();
+    assert.equal(info.entityCount, 5);
+    assert.deepEqual(info.attributeDetails.map((d) => [d.attributeName, d.attributeTypes]).sort(), [['colour', ['Property']], ['refCellar', ['Relationship']], ['volume', ['Property']]]);
+    assert.equal(s.requests.at(-1)!.path, '/ngsi-ld/v1/types/Barrel');
+    const attr = await kend.get('attributes/volume', tenant);
+    assert.equal(attr.status, 200, attr.body);
+    assert.deepEqual(attr.json<{ attributeCount: number; typeNames: string[] }>().attributeCount, 5);
+    assert.deepEqual(attr.json<{ typeNames: string[] }>().typeNames.sort(), ['Barrel', 'Vat']);
+    assert.equal((await kend.get('attributes/volume?local=true', tenant)).json<{ attributeCount: number }>().attributeCount, 1);
+    // An entity type only a source holds; nobody → 404.
+    assert.equal((await kend.get('types/Vat', tenant)).status, 404);
+    const badReg = await kend.post('csourceRegistrations', reg(bad.url, ['retrieveEntityTypeInfo']), tenant);
+    const warned = await kend.get('types/Barrel', tenant);
+    assert.equal(warned.status, 200, warned.body);
+    assert.equal(warned.json<{ entityCount: number }>().entityCount, 5);
+    assert.match(String(warned.headers['ngsild-warning']), new RegExp(`^111 - "Context source ${String(badReg.headers.location).split('/').pop()} `));
+  });
+});
