@@ -244,6 +244,7 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
       maxRemotePage: 1000,
       // Other nodes' registration changes reach this node's forwarding within one poll interval.
       versionTtlMs: config.notifyPollMs,
+      temporalInstanceLimit: config.temporalInstanceLimit,
       logger,
     });
     federation = fed;
@@ -271,12 +272,12 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   if (temporal !== undefined) {
     const provision = createTemporalService({ store, temporal, clock, limits });
     const temporalQueries = createTemporalQueryService({ temporal, instanceLimit: config.temporalInstanceLimit });
-    routes.push(temporalRoutes(provision, temporalQueries, config));
+    routes.push(temporalRoutes(provision, temporalQueries, config, federation));
   }
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    routes: [entityRoutes(entities, federation), queryRoutes(queries, config, federation), discoveryRoutes(store, federation), batchRoutes(batch), contextRoutes(contexts), ...routes],
+    routes: [entityRoutes(entities, federation), queryRoutes(queries, config, federation), discoveryRoutes(store, federation), batchRoutes(batch, federation), contextRoutes(contexts), ...routes],
     deps: { resolveContext, ensureContextUrl, tenantExists: (t) => tenants.exists(t) },
   });
   return {

@@ -55,7 +55,7 @@ export function createHttpForwarder(options: HttpForwarderOptions): Forwarder {
       const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
       const headers: Record<string, string | number> = { ...request.headers };
       if (payload !== undefined) {
-        headers['content-type'] = 'application/json';
+        headers['content-type'] = request.contentType ?? 'application/json';
         headers['content-length'] = payload.byteLength;
       }
       let settled = false;

@@ -11,6 +11,8 @@ export interface ForwardRequest {
   headers: Record<string, string>;
   /** Sent as JSON when present. */
   body?: JsonValue;
+  /** Content-Type of the body (default application/json; application/ld+json when elements carry @context). */
+  contentType?: string;
   /** Bound on the whole exchange (connect, send, full answer read). */
   timeoutMs: number;
 }

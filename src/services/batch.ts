@@ -25,6 +25,18 @@ import type { BatchItem, EntityStore } from '../ports/store.ts';
 export interface BatchError {
   entityId: string;
   error: { type: string; title: string; status: number; detail: string };
+  /** The context source registration whose source reported the error (distributed operations, §5.12). */
+  registrationId?: string;
+}
+
+export type BatchOperation = 'create' | 'upsert' | 'update' | 'merge' | 'delete';
+
+/** One valid batch element as forwarding sees it: the entity, the attributes (FQNs) it writes, its terms. */
+export interface InspectedElement {
+  id: string;
+  types: string[];
+  attrs: string[];
+  terms: TermMap;
 }
 
 export interface BatchResult {
@@ -125,17 +137,40 @@ export function createBatchService(deps: BatchServiceDeps) {
     return { parsed: parseEntity(element, terms, limits, 'create'), terms, body: element };
   }
 
-  async function parseFragmentElement(element: JsonValue, ctx: BatchContext, kind: 'append' | 'merge'): Promise<{ id: string; frag: EntityFragment }> {
+  async function parseFragmentElement(element: JsonValue, ctx: BatchContext, kind: 'append' | 'merge'): Promise<{ id: string; frag: EntityFragment; terms: TermMap }> {
     if (!isJsonObject(element)) throw badRequestData('A batch element must be a JSON object', 'Invalid batch element');
     const id = element.id ?? element['@id'];
     if (!isAbsoluteUri(id)) throw badRequestData('A batch element needs an "id" that is an absolute URI', 'Invalid entity id');
     const terms = await termsFor(element, ctx);
-    return { id, frag: parseFragment(element, terms, limits, kind) };
+    return { id, frag: parseFragment(element, terms, limits, kind), terms };
   }
 
   const missing = (id: string): NgsiError => notFound(`Entity ${id} was not found`, 'Entity not found');
 
   return {
+    /** The whole-request checks (empty, too large, null element): 400, nothing written. */
+    checkBatch(elements: JsonValue[]): void {
+      checkShape(elements);
+      for (const e of elements) if (e === null) throw badRequestData('A batch element is null', 'Invalid batch element');
+    },
+
+    /**
+     * One element validated as `op` would validate it, without writing (distributed batches decide per
+     * element where it goes; an invalid one is left to local processing, which reports it). Throws NgsiError.
+     */
+    async inspect(op: BatchOperation, element: JsonValue, ctx: BatchContext): Promise<InspectedElement> {
+      if (op === 'delete') {
+        if (!isAbsoluteUri(element)) throw badRequestData('Batch delete takes an array of entity ids (absolute URIs)', 'Invalid entity id');
+        return { id: element, types: [], attrs: [], terms: ctx.link.terms };
+      }
+      if (op === 'create' || op === 'upsert') {
+        const { parsed, terms } = await parseEntityElement(element, ctx);
+        return { id: parsed.id, types: parsed.types, attrs: Object.keys(parsed.attrs), terms };
+      }
+      const { id, frag, terms } = await parseFragmentElement(element, ctx, op === 'merge' ? 'merge' : 'append');
+      return { id, types: frag.types, attrs: Object.keys(frag.attrs), terms };
+    },
+
     create(tenant: TenantId, elements: JsonValue[], ctx: BatchContext): Promise<BatchResult> {
       return run(tenant, elements, true, async (element, now) => {
         const { parsed } = await parseEntityElement(element, ctx);

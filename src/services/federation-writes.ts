@@ -6,7 +6,7 @@ import { NgsiError } from '../core/errors.ts';
 import { apiRoot, forwardHeaders, planSources, queryString, type Candidate, type SourcePlan } from '../core/federation/plan.ts';
 import { bodyAttributes, checkWriteSupported, hasAttributes, remotelyHeld, restrictBody } from '../core/federation/write-plan.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
-import type { UpdateResult } from '../core/model/write-ops.ts';
+import type { ModelLimits, UpdateResult } from '../core/model/write-ops.ts';
 import type { TypeExpr } from '../core/query/type-expr.ts';
 import type { OperationName } from '../core/registration/operations.ts';
 import type { RegistrationQuery } from '../core/registration/query.ts';
@@ -19,6 +19,10 @@ export interface SourceAccess {
   send(ctx: ForwardContext, plan: SourcePlan, request: ForwardRequest): Promise<ForwardOutcome>;
   planOptions(): { nowMs: number; defaultTimeoutMs: number };
   brokerId: string;
+  nowIso(): string;
+  limits: ModelLimits;
+  /** Largest `limit` asked of a source. */
+  maxRemotePage: number;
 }
 
 /** A single-entity write as forwarding sees it. */

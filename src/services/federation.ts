@@ -6,17 +6,23 @@
 // or answers badly adds an NGSILD-Warning and contributes nothing.
 import type { Entity } from '../core/model/entity.ts';
 import type { JsonObject, JsonValue } from '../core/json.ts';
+import { federatedBatch, type BatchForwarding } from './federation-batch.ts';
+import type { BatchResult } from './batch.ts';
 import type { TermMap } from '../core/jsonld/term-map.ts';
 import type { ModelLimits } from '../core/model/write-ops.ts';
 import { mergeEntity, withoutRemotelyHeld } from '../core/federation/merge.ts';
 import { apiRoot, forwardHeaders, planSources, queryString, viaContains, type Candidate, type IncomingHeaders, type SourcePlan } from '../core/federation/plan.ts';
-import { readRemoteEntities, readRemoteEntity } from '../core/federation/remote-entity.ts';
+import { readRemoteEntities, readRemoteEntity, type RemoteRead } from '../core/federation/remote-entity.ts';
 import { readRemoteTypes } from '../core/federation/remote-discovery.ts';
 import type { DiscoveryRow } from '../core/query/discovery.ts';
 import type { SourceWarning } from '../core/federation/warning.ts';
 import { badRequestData } from '../core/errors.ts';
 import type { UpdateResult } from '../core/model/write-ops.ts';
-import { federatedWrite, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
+import { federatedWrite, type SourceAccess, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
+import { answerOf, sourceWarning } from './federation-answer.ts';
+import { federatedTemporalQuery, federatedTemporalRetrieve, type LocalTemporal, type TemporalForm } from './federation-temporal.ts';
+import type { TemporalEntityInstances } from '../core/temporal/model.ts';
+import type { TemporalRequest } from './temporal-queries.ts';
 import type { EntityQuery, PageRequest } from '../core/query/entity-query.ts';
 import type { TypeExpr } from '../core/query/type-expr.ts';
 import { viewOf, type RegistrationView } from '../core/registration/model.ts';
@@ -42,6 +48,8 @@ export interface FederationDeps {
    * Changes made through this node call `invalidate()` and count at once; other nodes' within this time.
    */
   versionTtlMs: number;
+  /** The per-attribute instance cap of temporal answers (KEND_TEMPORAL_INSTANCE_LIMIT). */
+  temporalInstanceLimit?: number;
   logger?: { warn(obj: object, msg: string): void };
 }
 
@@ -132,16 +140,19 @@ export function createFederation(deps: FederationDeps) {
     return outcome;
   }
 
-  const warn = (plan: SourcePlan, code: 111 | 299, reason: string): SourceWarning => ({ code, registrationId: plan.view.id, endpoint: plan.endpoint, reason });
+  const warn = sourceWarning;
 
-  /** The JSON body of a 2xx answer, or the warning that replaces it; null for a 404 (nothing there). */
-  function answerOf(plan: SourcePlan, outcome: ForwardOutcome): { body: JsonValue | undefined; headers: Record<string, string> } | SourceWarning | null {
-    if (outcome.kind === 'failed') return warn(plan, 299, outcome.reason);
-    if (outcome.kind === 'unusable') return warn(plan, 111, outcome.reason);
-    if (outcome.status === 404) return null;
-    if (outcome.status < 200 || outcome.status >= 300) return warn(plan, 299, `answered HTTP ${outcome.status}`);
-    return { body: outcome.body, headers: outcome.headers };
-  }
+  const access: SourceAccess = {
+    candidates,
+    send,
+    brokerId: deps.brokerId,
+    planOptions: () => ({ nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs }),
+    nowIso: () => clock.nowIso(),
+    limits: deps.limits,
+    maxRemotePage: deps.maxRemotePage,
+  };
+
+  const temporalOptions = { instanceLimit: deps.temporalInstanceLimit ?? 1000 };
 
   const compactList = (terms: TermMap, iris: readonly string[]): string => iris.map((i) => terms.compactIri(i)).join(',');
 
@@ -154,7 +165,30 @@ export function createFederation(deps: FederationDeps) {
 
     /** A single-entity write (§5.12): see federatedWrite. Null when no registration takes part. */
     write(ctx: ForwardContext, w: WriteRequest, local: (body: JsonObject | undefined) => Promise<UpdateResult | void>): Promise<WriteOutcome | null> {
-      return federatedWrite({ candidates, send, brokerId: deps.brokerId, planOptions: () => ({ nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs }) }, ctx, w, local);
+      return federatedWrite(access, ctx, w, local);
+    },
+
+    /** A batch entity operation (§5.6.7–5.6.10, §5.6.20): see federatedBatch. Null when no source takes part. */
+    async batch(ctx: ForwardContext, elements: readonly JsonValue[], fw: BatchForwarding, local: (elements: JsonValue[]) => Promise<BatchResult>): Promise<BatchResult | null> {
+      // Without any registration in the tenant the elements are not inspected twice: the batch is plain local.
+      if (ctx.local || viaContains(ctx.headers.via, deps.brokerId) || (await registered(ctx.tenant)).length === 0) return null;
+      return federatedBatch(access, ctx, elements, fw, local);
+    },
+
+    /** Query Temporal Evolution of Entities (§5.7.4): see federatedTemporalQuery. Null when no source takes part. */
+    temporalQuery(ctx: ForwardContext, req: TemporalRequest, page: PageRequest, form: TemporalForm, local: (page: PageRequest) => Promise<LocalTemporal>) {
+      return federatedTemporalQuery(access, ctx, req, page, form, temporalOptions, local);
+    },
+
+    /** Retrieve Temporal Evolution of an Entity (§5.7.3): see federatedTemporalRetrieve. Null when no source takes part. */
+    temporalRetrieve(
+      ctx: ForwardContext,
+      id: string,
+      req: TemporalRequest,
+      params: readonly (readonly [string, string])[],
+      local: () => Promise<(LocalTemporal & { entity: TemporalEntityInstances }) | null>,
+    ) {
+      return federatedTemporalRetrieve(access, ctx, id, req, params, temporalOptions, local);
     },
 
     /**
@@ -184,6 +218,41 @@ export function createFederation(deps: FederationDeps) {
         rows.push(...read.value);
       });
       return { value: rows, warnings };
+    },
+
+    /**
+     * Type or attribute details (§5.7.7 retrieveEntityTypeInfo, §5.7.10 retrieveAttrTypeInfo): what each
+     * source offering the operation answers for `GET /types/{name}` or `GET /attributes/{name}`, read by
+     * `read`. Null when no source takes part.
+     */
+    async details<T>(
+      ctx: ForwardContext,
+      what: { op: 'retrieveEntityTypeInfo'; type: string } | { op: 'retrieveAttrTypeInfo'; attr: string },
+      read: (body: JsonValue | undefined) => RemoteRead<T>,
+    ): Promise<Federated<T[]> | null> {
+      const regQuery: RegistrationQuery =
+        what.op === 'retrieveEntityTypeInfo' ? { selectors: [{ type: { op: 'type', name: what.type } }], latestOnly: false } : { attrs: [what.attr], latestOnly: false };
+      const found = await candidates(ctx, regQuery);
+      const plans = planSources(found, [what.op], what.op === 'retrieveAttrTypeInfo' ? [what.attr] : undefined, { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs });
+      if (plans.length === 0) return null;
+      const path = what.op === 'retrieveEntityTypeInfo' ? `/types/${encodeURIComponent(ctx.terms.compactIri(what.type))}` : `/attributes/${encodeURIComponent(ctx.terms.compactIri(what.attr))}`;
+      const answers = await Promise.all(
+        plans.map((plan) => {
+          const url = `${apiRoot(plan.endpoint)}${path}${queryString(plan.localOnly ? [['local', 'true']] : [])}`;
+          return send(ctx, plan, { method: 'GET', url, headers: forwardHeaders(plan, ctx.headers, deps.brokerId), timeoutMs: plan.timeoutMs });
+        }),
+      );
+      const value: T[] = [];
+      const warnings: SourceWarning[] = [];
+      plans.forEach((plan, i) => {
+        const a = answerOf(plan, answers[i]!);
+        if (a === null) return;
+        if ('code' in a) return void warnings.push(a);
+        const r = read(a.body);
+        if (!r.ok) return void warnings.push(warn(plan, 111, r.reason));
+        value.push(r.value);
+      });
+      return { value, warnings };
     },
 
     /** Retrieve Entity (§5.7.1) over local data and matching sources; `local` reads the local entity or null. */

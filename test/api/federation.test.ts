@@ -418,3 +418,313 @@ describe('Type and attribute discovery with registered sources', () => {
     assert.ok(!(await kend.get('types?local=true', tenant)).json<{ typeList: string[] }>().typeList.includes('Orchard'));
   });
 });
+
+describe('Temporal queries with registered sources', () => {
+  const at = (h: number) => `2026-03-01T${String(h).padStart(2, '0')}:00:00Z`;
+  const inst = (value: number, h: number, id?: string) => ({ type: 'Property', value, observedAt: at(h), ...(id !== undefined ? { instanceId: id } : {}) });
+  const window = 'timerel=after&timeAt=2026-03-01T00:00:00Z';
+
+  test('retrieve: local history and a source offering retrieveTemporal merge per attribute, ordered; the source is asked for normalized instances with sysAttrs', async () => {
+    const id = 'urn:ngsi-ld:Tank:1';
+    const s = await source(() => ({ json: { id, type: 'Tank', level: [inst(5, 3, 'urn:ngsi-ld:i:r3'), inst(6, 1, 'urn:ngsi-ld:i:r1')], pressure: [inst(2, 2, 'urn:ngsi-ld:i:p2')] } }));
+    await register(s.url, 'Tank', { operations: ['retrieveTemporal', 'queryTemporal'] });
+    assert.equal((await kend.post('temporal/entities', { id, type: 'Tank', level: [inst(1, 2), inst(2, 4)] })).status, 201);
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=temporalValues`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    const body = res.json<{ level: { values: [number, string][] }; pressure: { values: [number, string][] } }>();
+    assert.deepEqual(body.level.values, [[6, at(1)], [1, at(2)], [5, at(3)], [2, at(4)]]);
+    assert.deepEqual(body.pressure.values, [[2, at(2)]]);
+    const sent = s.requests[0]!;
+    assert.equal(sent.path, `/ngsi-ld/v1/temporal/entities/${id}`);
+    assert.equal(sent.query.get('timerel'), 'after');
+    assert.equal(sent.query.get('options'), 'sysAttrs');
+    assert.equal(sent.query.get('format'), null);
+    assert.equal(sent.headers.via, `1.1 ${BROKER}`);
+    // lastN applies to the combined instances: the newest two of all parties.
+    const last = (await kend.get(`temporal/entities/${id}?${window}&lastN=2&attrs=level&format=temporalValues`)).json<{ level: { values: [number, string][] } }>();
+    assert.deepEqual(last.level.values, [[5, at(3)], [2, at(4)]]);
+    // local=true: local history only.
+    const local = (await kend.get(`temporal/entities/${id}?${window}&local=true&format=temporalValues`)).json<{ level: { values: unknown[] }; pressure?: unknown }>();
+    assert.equal(local.level.values.length, 2);
+    assert.equal(local.pressure, undefined);
+  });
+
+  test('retrieve: an entity only a source holds is returned; nobody holds it → 404; a source without retrieveTemporal is not asked', async () => {
+    const id = 'urn:ngsi-ld:Cistern:1';
+    const s = await source((req) => (req.path.endsWith(id) ? { json: { id, type: 'Cistern', level: [inst(7, 5)] } } : { status: 404 }));
+    await register(s.url, 'Cistern', { operations: ['retrieveTemporal'] });
+    const res = await kend.get(`temporal/entities/${id}`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json<{ level: { value: number }[] }>().level[0]!.value, 7);
+    assert.equal((await kend.get('temporal/entities/urn:ngsi-ld:Cistern:2')).status, 404);
+    const other = await source(() => ({ json: { id: 'urn:ngsi-ld:Trough:1', type: 'Trough' } }));
+    await register(other.url, 'Trough', { operations: ['retrieveOps'] });
+    assert.equal((await kend.get('temporal/entities/urn:ngsi-ld:Trough:1')).status, 404);
+    assert.equal(other.requests.length, 0);
+  });
+
+  test('query: GET /temporal/entities merges entities of local history and sources, paging and count over the merged list', async () => {
+    const s = await source((req) =>
+      req.path === '/ngsi-ld/v1/temporal/entities'
+        ? { json: [{ id: 'urn:ngsi-ld:Well2:9', type: 'Well2', depth: [inst(9, 1)] }, { id: 'urn:ngsi-ld:Well2:1', type: 'Well2', depth: [inst(3, 6)] }], headers: { 'ngsild-results-count': '2' } }
+        : { status: 404 },
+    );
+    await register(s.url, 'Well2', { operations: ['queryTemporal'] });
+    await kend.post('temporal/entities', { id: 'urn:ngsi-ld:Well2:1', type: 'Well2', depth: [inst(1, 2)] });
+    const res = await kend.get(`temporal/entities?type=Well2&${window}&count=true&format=temporalValues`);
+    assert.equal(res.status, 200, res.body);
+    const list = res.json<{ id: string; depth: { values: [number, string][] } }[]>();
+    assert.deepEqual(list.map((e) => e.id), ['urn:ngsi-ld:Well2:1', 'urn:ngsi-ld:Well2:9']);
+    assert.deepEqual(list[0]!.depth.values, [[1, at(2)], [3, at(6)]]);
+    assert.equal(res.headers['ngsild-results-count'], '2');
+    const sent = s.requests[0]!;
+    assert.equal(sent.query.get('type'), 'Well2');
+    assert.equal(sent.query.get('timeAt'), '2026-03-01T00:00:00Z');
+    assert.equal(sent.query.get('count'), 'true');
+    assert.equal(sent.query.get('format'), null);
+    const p2 = await kend.get(`temporal/entities?type=Well2&${window}&limit=1&offset=1`);
+    assert.deepEqual(p2.json<{ id: string }[]>().map((e) => e.id), ['urn:ngsi-ld:Well2:9']);
+  });
+
+  test('query: POST /temporal/entityOperations/query is forwarded as a body', async () => {
+    const s = await source(() => ({ json: [{ id: 'urn:ngsi-ld:Dam:1', type: 'Dam', flow: [inst(4, 4)] }] }));
+    await register(s.url, 'Dam', { operations: ['queryTemporal'] });
+    const query = { type: 'Query', entities: [{ type: 'Dam' }], temporalQ: { timerel: 'after', timeAt: '2026-03-01T00:00:00Z' } };
+    const res = await kend.post('temporal/entityOperations/query', query);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id), ['urn:ngsi-ld:Dam:1']);
+    assert.equal(s.requests[0]!.method, 'POST');
+    assert.equal(s.requests[0]!.path, '/ngsi-ld/v1/temporal/entityOperations/query');
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), query);
+  });
+
+  test('a source that cut its instances (206 + Content-Range) makes the merged answer end where it stopped', async () => {
+    const id = 'urn:ngsi-ld:Gauge:1';
+    const s = await source(() => ({
+      status: 206,
+      headers: { 'content-range': `date-time 2026-03-01T00:00:00Z-${at(3)}/*` },
+      json: { id, type: 'Gauge', rain: [inst(1, 1), inst(3, 3)] },
+    }));
+    await register(s.url, 'Gauge', { operations: ['retrieveTemporal'] });
+    await kend.post('temporal/entities', { id, type: 'Gauge', rain: [inst(2, 2), inst(5, 5)] });
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=temporalValues`);
+    assert.equal(res.status, 206, res.body);
+    assert.equal(res.headers['content-range'], `date-time 2026-03-01T00:00:00Z-${at(3)}/*`);
+    assert.deepEqual(res.json<{ rain: { values: [number, string][] } }>().rain.values.map((v) => v[0]), [1, 2, 3]);
+  });
+
+  const bad: { name: string; answer: SourceAnswer; code: string }[] = [
+    { name: 'a slow source', answer: { delayMs: 5000, json: [] }, code: '299' },
+    { name: 'a source answering 500', answer: { status: 500, json: { type: 'x' } }, code: '299' },
+    { name: 'malformed JSON', answer: { raw: '[{"id": ' }, code: '111' },
+    { name: 'an object instead of an array', answer: { json: { id: 'urn:ngsi-ld:Still:1' } }, code: '111' },
+    { name: 'an instance of the wrong shape', answer: { json: [{ id: 'urn:ngsi-ld:Still:1', type: 'Still', level: [{ type: 'Property', observedAt: 'yesterday', value: 1 }] }] }, code: '111' },
+    { name: 'a number as the type', answer: { json: [{ id: 'urn:ngsi-ld:Still:1', type: 42 }] }, code: '111' },
+  ];
+  const tenant = { 'NGSILD-Tenant': 'stills' };
+  before(async () => {
+    assert.equal((await kend.post('temporal/entities', { id: 'urn:ngsi-ld:Still:1', type: 'Still', level: [inst(1, 1)] }, tenant)).status, 201);
+  });
+  for (const c of bad) {
+    test(`${c.name} during a temporal query: local history with NGSILD-Warning ${c.code}, never a 500`, async () => {
+      const s = await source(() => c.answer);
+      const created = await kend.post('csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Still' }] }], endpoint: s.url, operations: ['queryTemporal', 'retrieveTemporal'] }, tenant);
+      assert.equal(created.status, 201, created.body);
+      const reg = String(created.headers.location).split('/').pop()!;
+      try {
+        const res = await kend.get(`temporal/entities?type=Still&${window}`, tenant);
+        assert.equal(res.status, 200, res.body);
+        assert.deepEqual(res.json<{ id: string; level: unknown[] }[]>().map((e) => [e.id, e.level.length]), [['urn:ngsi-ld:Still:1', 1]]);
+        assert.match(String(res.headers['ngsild-warning']), new RegExp(`^${c.code} - "Context source ${reg} `));
+        const one = await kend.get(`temporal/entities/urn:ngsi-ld:Still:1?${window}`, tenant);
+        assert.equal(one.status, 200, one.body);
+        assert.match(String(one.headers['ngsild-warning']), /^(111|299) - /);
+      } finally {
+        await kend.del(`csourceRegistrations/${reg}`, tenant);
+      }
+    });
+  }
+});
+
+describe('Batch operations with registered sources', () => {
+  type BatchBody = { success: string[]; errors: { entityId: string; registrationId?: string; error: { type: string; status: number; detail: string } }[] };
+
+  test('upsert: an inclusive source offering upsertBatch receives the elements and attributes it covers in one batch; local data is written too', async () => {
+    const s = await source(() => ({ status: 201, json: ['urn:ngsi-ld:Crate:2'] }));
+    await register(s.url, 'Crate', { operations: ['upsertBatch', 'retrieveOps'] }, ['weight']);
+    const res = await kend.post('entityOperations/upsert?options=update', [
+      { id: 'urn:ngsi-ld:Crate:1', type: 'Crate', weight: prop(3), label: prop('a') },
+      { id: 'urn:ngsi-ld:Crate:2', type: 'Crate', weight: prop(4) },
+      { id: 'urn:ngsi-ld:Box:1', type: 'Box', weight: prop(5) },
+    ]);
+    assert.equal(res.status, 201, res.body);
+    assert.deepEqual(res.json<string[]>().sort(), ['urn:ngsi-ld:Box:1', 'urn:ngsi-ld:Crate:1', 'urn:ngsi-ld:Crate:2']);
+    assert.equal(s.requests.length, 1);
+    const sent = s.requests[0]!;
+    assert.equal(sent.method, 'POST');
+    assert.equal(sent.path, '/ngsi-ld/v1/entityOperations/upsert');
+    assert.equal(sent.query.get('options'), 'update');
+    assert.equal(sent.headers.via, `1.1 ${BROKER}`);
+    assert.deepEqual(JSON.parse(sent.body), [
+      { id: 'urn:ngsi-ld:Crate:1', type: 'Crate', weight: prop(3) },
+      { id: 'urn:ngsi-ld:Crate:2', type: 'Crate', weight: prop(4) },
+    ]);
+    const local = (await kend.get('entities/urn:ngsi-ld:Crate:1?local=true&options=keyValues')).json<Record<string, unknown>>();
+    assert.deepEqual([local.weight, local.label], [3, 'a']);
+  });
+
+  test('create: entities a redirect registration covers go only to its source; local=true keeps the batch local', async () => {
+    const s = await source(() => ({ status: 201, json: ['urn:ngsi-ld:Parcel:1'] }));
+    await register(s.url, 'Parcel', { mode: 'redirect', operations: ['redirectionOps', 'createBatch'] });
+    const res = await kend.post('entityOperations/create', [{ id: 'urn:ngsi-ld:Parcel:1', type: 'Parcel', size: prop(1) }, { id: 'urn:ngsi-ld:Letter:1', type: 'Letter' }]);
+    assert.equal(res.status, 201, res.body);
+    assert.deepEqual(res.json<string[]>().sort(), ['urn:ngsi-ld:Letter:1', 'urn:ngsi-ld:Parcel:1']);
+    assert.deepEqual(JSON.parse(s.requests[0]!.body), [{ id: 'urn:ngsi-ld:Parcel:1', type: 'Parcel', size: prop(1) }]);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Parcel:1?local=true')).status, 404, 'not created locally');
+    const local = await kend.post('entityOperations/create?local=true', [{ id: 'urn:ngsi-ld:Parcel:2', type: 'Parcel' }]);
+    assert.equal(local.status, 201, local.body);
+    assert.equal(s.requests.length, 1);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Parcel:2?local=true')).status, 200);
+  });
+
+  test('a failing source: 207 whose error entries carry registrationId; the other elements succeed; invalid elements are never forwarded', async () => {
+    const s = await source(() => ({ status: 500, json: { type: 'https://uri.etsi.org/ngsi-ld/errors/InternalError', title: 'Boom', detail: 'disk full' } }));
+    const reg = await register(s.url, 'Sack', { mode: 'redirect', operations: ['redirectionOps', 'upsertBatch'] });
+    const res = await kend.post('entityOperations/upsert', [
+      { id: 'urn:ngsi-ld:Sack:1', type: 'Sack', grain: prop('rice') },
+      { id: 'urn:ngsi-ld:Sack:2', type: 'Sack', grain: { type: 'Property' } },
+      { id: 'urn:ngsi-ld:Bag:1', type: 'Bag' },
+    ]);
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success, ['urn:ngsi-ld:Bag:1']);
+    const remote = body.errors.find((e) => e.entityId === 'urn:ngsi-ld:Sack:1')!;
+    assert.equal(remote.registrationId, reg);
+    assert.equal(remote.error.status, 500);
+    assert.match(remote.error.detail, /disk full/);
+    const invalid = body.errors.find((e) => e.entityId === 'urn:ngsi-ld:Sack:2')!;
+    assert.equal(invalid.error.type, 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    assert.equal(invalid.registrationId, undefined);
+    assert.deepEqual(JSON.parse(s.requests[0]!.body).map((e: { id: string }) => e.id), ['urn:ngsi-ld:Sack:1']);
+  });
+
+  test("a source's 207 is merged per entity; its ResourceNotFound means nothing there; an element it does not report on is an error", async () => {
+    const s = await source(() => ({
+      status: 207,
+      json: {
+        success: ['urn:ngsi-ld:Jar:1'],
+        errors: [
+          { entityId: 'urn:ngsi-ld:Jar:2', error: { type: 'https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound', title: 'Not found', status: 404, detail: 'x' } },
+          { entityId: 'urn:ngsi-ld:Jar:3', error: { type: 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData', title: 'Bad', status: 400, detail: 'no' } },
+        ],
+      },
+    }));
+    const reg = await register(s.url, 'Jar', { operations: ['updateBatch'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Jar:2', type: 'Jar' });
+    const res = await kend.post('entityOperations/update', ['1', '2', '3', '4'].map((n) => ({ id: `urn:ngsi-ld:Jar:${n}`, type: 'Jar', lid: prop(true) })));
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success.sort(), ['urn:ngsi-ld:Jar:1', 'urn:ngsi-ld:Jar:2']);
+    const errors = body.errors.map((e) => [e.entityId, e.error.status, e.registrationId ?? null]).sort();
+    assert.deepEqual(errors, [
+      ['urn:ngsi-ld:Jar:3', 400, reg],
+      ['urn:ngsi-ld:Jar:3', 404, null],
+      ['urn:ngsi-ld:Jar:4', 404, null],
+      ['urn:ngsi-ld:Jar:4', 500, reg], // sent to the source, which did not report on it
+    ]);
+  });
+
+  test('an exclusive registration without the batch operation makes that element a 409 Conflict; the source is not contacted', async () => {
+    const s = await source(() => ({ status: 204 }));
+    const id = 'urn:ngsi-ld:Valve:x1';
+    const created = await kend.post('csourceRegistrations', {
+      type: 'ContextSourceRegistration',
+      information: [{ entities: [{ type: 'Valve', id }], propertyNames: ['open'] }],
+      endpoint: s.url,
+      mode: 'exclusive',
+      operations: ['retrieveOps', 'updateAttrs'],
+    });
+    assert.equal(created.status, 201, created.body);
+    const res = await kend.post('entityOperations/upsert', [{ id, type: 'Valve', open: prop(true) }, { id: 'urn:ngsi-ld:Valve:x2', type: 'Valve', open: prop(false) }]);
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success, ['urn:ngsi-ld:Valve:x2']);
+    assert.equal(body.errors[0]!.entityId, id);
+    assert.equal(body.errors[0]!.error.type, 'https://uri.etsi.org/ngsi-ld/errors/Conflict');
+    assert.equal(s.requests.length, 0);
+  });
+
+  test('delete: ids a source holds are deleted there (204); an id nobody holds → 207 ResourceNotFound', async () => {
+    const s = await source((req) => ({ status: JSON.parse(req.body).includes('urn:ngsi-ld:Kite:1') ? 204 : 404 }));
+    await register(s.url, 'Kite', { operations: ['deleteBatch'] });
+    assert.equal((await kend.post('entityOperations/delete', ['urn:ngsi-ld:Kite:1'])).status, 204);
+    const res = await kend.post('entityOperations/delete', ['urn:ngsi-ld:Kite:2']);
+    assert.equal(res.status, 207, res.body);
+    assert.equal(res.json<BatchBody>().errors[0]!.error.status, 404);
+  });
+
+  const bad: { name: string; answer: SourceAnswer }[] = [
+    { name: 'a slow source', answer: { delayMs: 5000, status: 204 } },
+    { name: 'malformed JSON', answer: { status: 207, raw: '{"success": [' } },
+    { name: 'a 207 that is not a BatchOperationResult', answer: { status: 207, json: { success: 'all', errors: 7 } } },
+    { name: 'errors without ProblemDetails', answer: { status: 207, json: { success: [], errors: [{ entityId: 'urn:ngsi-ld:Raft:1', error: 'nope' }] } } },
+    { name: 'a 400 without a body', answer: { status: 400 } },
+  ];
+  for (const c of bad) {
+    test(`${c.name} during a batch: 207 with an error entry for its elements, never a 500`, async () => {
+      const tenant = { 'NGSILD-Tenant': 'rafts' };
+      const s = await source(() => c.answer);
+      const created = await kend.post('csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Raft' }] }], endpoint: s.url, mode: 'redirect', operations: ['redirectionOps', 'upsertBatch'] }, tenant);
+      assert.equal(created.status, 201, created.body);
+      const reg = String(created.headers.location).split('/').pop()!;
+      try {
+        const res = await kend.post('entityOperations/upsert', [{ id: 'urn:ngsi-ld:Raft:1', type: 'Raft', logs: prop(4) }, { id: 'urn:ngsi-ld:Canoe:1', type: 'Canoe' }], tenant);
+        assert.equal(res.status, 207, res.body);
+        const body = res.json<BatchBody>();
+        assert.deepEqual(body.success, ['urn:ngsi-ld:Canoe:1']);
+        assert.equal(body.errors.length, 1);
+        assert.equal(body.errors[0]!.entityId, 'urn:ngsi-ld:Raft:1');
+        assert.equal(body.errors[0]!.registrationId, reg);
+        assert.ok(body.errors[0]!.error.status >= 400, JSON.stringify(body.errors[0]));
+      } finally {
+        await kend.del(`csourceRegistrations/${reg}`, tenant);
+      }
+    });
+  }
+});
+
+describe('Type and attribute details with registered sources', () => {
+  const tenant = { 'NGSILD-Tenant': 'details' };
+  test('/types/{type} and /attributes/{attr} add the counts and kinds of sources offering retrieveEntityTypeInfo / retrieveAttrTypeInfo; garbage → 111; nobody → 404', async () => {
+    const s = await source((req) => {
+      if (req.path === '/ngsi-ld/v1/types/Barrel') {
+        return { json: { id: `${NS}Barrel`, type: 'EntityTypeInfo', typeName: 'Barrel', entityCount: 4, attributeDetails: [{ id: `${NS}volume`, type: 'Attribute', attributeName: 'volume', attributeTypes: ['Property'] }, { id: `${NS}refCellar`, type: 'Attribute', attributeName: 'refCellar', attributeTypes: ['Relationship'] }] } };
+      }
+      if (req.path === '/ngsi-ld/v1/attributes/volume') return { json: { id: `${NS}volume`, type: 'Attribute', attributeName: 'volume', attributeCount: 4, attributeTypes: ['Property'], typeNames: ['Barrel', 'Vat'] } };
+      return { status: 404 };
+    });
+    const bad = await source(() => ({ json: { entityCount: 'many', attributeCount: -1 } }));
+    const reg = (url: string, ops: string[]) => ({ type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Barrel' }, { type: 'Vat' }], propertyNames: ['volume'], relationshipNames: ['refCellar'] }], endpoint: url, operations: ops });
+    assert.equal((await kend.post('csourceRegistrations', reg(s.url, ['retrieveEntityTypeInfo', 'retrieveAttrTypeInfo']), tenant)).status, 201);
+    await kend.post('entities', { id: 'urn:ngsi-ld:Barrel:1', type: 'Barrel', volume: prop(10), colour: prop('oak') }, tenant);
+    const type = await kend.get('types/Barrel', tenant);
+    assert.equal(type.status, 200, type.body);
+    const info = type.json<{ entityCount: number; attributeDetails: { attributeName: string; attributeTypes: string[] }[] }>();
+    assert.equal(info.entityCount, 5);
+    assert.deepEqual(info.attributeDetails.map((d) => [d.attributeName, d.attributeTypes]).sort(), [['colour', ['Property']], ['refCellar', ['Relationship']], ['volume', ['Property']]]);
+    assert.equal(s.requests.at(-1)!.path, '/ngsi-ld/v1/types/Barrel');
+    const attr = await kend.get('attributes/volume', tenant);
+    assert.equal(attr.status, 200, attr.body);
+    assert.deepEqual(attr.json<{ attributeCount: number; typeNames: string[] }>().attributeCount, 5);
+    assert.deepEqual(attr.json<{ typeNames: string[] }>().typeNames.sort(), ['Barrel', 'Vat']);
+    assert.equal((await kend.get('attributes/volume?local=true', tenant)).json<{ attributeCount: number }>().attributeCount, 1);
+    // An entity type only a source holds; nobody → 404.
+    assert.equal((await kend.get('types/Vat', tenant)).status, 404);
+    const badReg = await kend.post('csourceRegistrations', reg(bad.url, ['retrieveEntityTypeInfo']), tenant);
+    const warned = await kend.get('types/Barrel', tenant);
+    assert.equal(warned.status, 200, warned.body);
+    assert.equal(warned.json<{ entityCount: number }>().entityCount, 5);
+    assert.match(String(warned.headers['ngsild-warning']), new RegExp(`^111 - "Context source ${String(badReg.headers.location).split('/').pop()} `));
+  });
+});

@@ -2,6 +2,8 @@
 // entities from several parties, what exclusive/redirect registrations take from local data, source
 // planning (operations, cooldown, attribute narrowing), forwarded headers and Via, write splitting,
 // warnings, and reading remote payloads.
+import { contentRangeEnd } from '../../src/core/federation/remote-temporal.ts';
+import { mergeTemporalParts } from '../../src/core/federation/temporal-merge.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NgsiError } from '../../src/core/errors.ts';
@@ -136,5 +138,26 @@ describe('Reading remote payloads and warnings', () => {
 
   test('warnings are RFC 7234 values with the "-" agent and no quotes or control characters inside', () => {
     assert.equal(formatWarning({ code: 299, registrationId: 'urn:r', endpoint: 'http://h', reason: 'said "no"\n' }), `299 - "Context source urn:r (http://h): said 'no' "`);
+  });
+});
+
+describe('Distributed temporal answers (core/federation/temporal-merge.ts, remote-temporal.ts)', () => {
+  const inst = (v: number, h: number, id: string) => ({ type: 'Property' as const, value: v, observedAt: `2026-03-01T0${h}:00:00Z`, createdAt: '2026-03-01T00:00:00Z', modifiedAt: '2026-03-01T00:00:00Z', instanceId: id });
+  const rec = (id: string, attrs: Record<string, ReturnType<typeof inst>[]>) => ({ entity: { id, types: ['T'], createdAt: '2026-03-01T00:00:00Z', modifiedAt: '2026-03-01T00:00:00Z' }, attrs, truncated: false });
+
+  test('contentRangeEnd finds the end of a date-time range despite the hyphens inside DateTimes', () => {
+    assert.deepEqual(contentRangeEnd('date-time 2026-03-01T00:00:00Z-2026-03-01T03:00:00.5Z/*')?.text, '2026-03-01T03:00:00.5Z');
+    assert.equal(contentRangeEnd('bytes 0-10/20'), null);
+    assert.equal(contentRangeEnd(undefined), null);
+  });
+
+  test('instances of one attribute from several parties combine in time order, duplicates once, lastN over the union, cut at the most restrictive party', () => {
+    const a = { entities: [rec('urn:x:1', { p: [inst(1, 1, 'i1'), inst(3, 3, 'i3')] })] };
+    const b = { entities: [rec('urn:x:1', { p: [inst(2, 2, 'i2'), inst(3, 3, 'i3'), inst(5, 5, 'i5')] })], cutAt: { ms: Date.parse('2026-03-01T04:00:00Z'), text: '2026-03-01T04:00:00Z' } };
+    const all = mergeTemporalParts([a, b], { timeProperty: 'observedAt' });
+    assert.deepEqual(all.entities[0]!.attrs.p!.map((i) => i.value), [1, 2, 3]);
+    assert.equal(all.cutAt?.text, '2026-03-01T04:00:00Z');
+    const last = mergeTemporalParts([a, { entities: b.entities }], { timeProperty: 'observedAt', lastN: 2 });
+    assert.deepEqual(last.entities[0]!.attrs.p!.map((i) => i.value), [3, 5]);
   });
 });

@@ -173,16 +173,77 @@ describe('A regional Kend over two village Kends', () => {
     }
   });
 
+  // The stations carry no observedAt: their history is read on the modifiedAt axis (kept from the villages).
+  const SINCE = 'timerel=after&timeAt=2000-01-01T00:00:00Z&timeproperty=modifiedAt';
+
+  test('a temporal query through the regional broker reaches the villages and merges their history', async () => {
+    const res = await call(regional, 'GET', `temporal/entities?type=${T}&${SINCE}&attrs=temperature&format=temporalValues&limit=100`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('ngsild-warning'), null);
+    const list = res.json<{ id: string; temperature: { values: [number, string][] } }[]>();
+    assert.deepEqual(list.map((e) => e.id).sort(), ['v1-1', 'v1-2', 'v2-1', 'v2-2'].map((s) => `urn:ngsi-ld:${T}:${s}`));
+    // v2-1 was created with 10 and updated to 99 through the regional broker: its village recorded both.
+    assert.deepEqual(list.find((e) => e.id === `urn:ngsi-ld:${T}:v2-1`)!.temperature.values.map((v) => v[0]), [10, 99]);
+    const one = await call(regional, 'GET', `temporal/entities/urn:ngsi-ld:${T}:v2-1?${SINCE}&attrs=temperature&lastN=1&format=temporalValues`);
+    assert.equal(one.status, 200, one.text);
+    assert.deepEqual(one.json<{ temperature: { values: [number, string][] } }>().temperature.values.map((v) => v[0]), [99]);
+    assert.deepEqual((await call(regional, 'GET', `temporal/entities?type=${T}&${SINCE}&local=true`)).json(), [], 'the regional store holds no history');
+  });
+
+  test('a batch upsert through the regional broker reaches the village each entity belongs to', async () => {
+    for (const [v, prefix] of [[village1, 'v1'], [village2, 'v2']] as const) {
+      const res = await call(regional, 'POST', 'csourceRegistrations', {
+        id: `urn:ngsi-ld:ContextSourceRegistration:${prefix}-writes`,
+        type: 'ContextSourceRegistration',
+        information: [{ entities: [{ type: T, idPattern: `^urn:ngsi-ld:${T}:${prefix}-` }] }],
+        endpoint: v.baseUrl,
+        mode: 'redirect',
+        operations: ['upsertBatch'],
+      });
+      assert.equal(res.status, 201, res.text);
+    }
+    const res = await call(regional, 'POST', 'entityOperations/upsert?options=update', [
+      station(`urn:ngsi-ld:${T}:v1-3`, VILLAGE1, 30),
+      { id: `urn:ngsi-ld:${T}:v2-2`, type: T, temperature: { type: 'Property', value: 21 } },
+    ]);
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(res.json(), [`urn:ngsi-ld:${T}:v1-3`]);
+    assert.equal((await call(village1, 'GET', `entities/urn:ngsi-ld:${T}:v1-3`)).status, 200);
+    assert.equal((await call(village2, 'GET', `entities/urn:ngsi-ld:${T}:v1-3`)).status, 404, 'not sent to the other village');
+    assert.equal((await call(village2, 'GET', `entities/urn:ngsi-ld:${T}:v2-2?options=keyValues`)).json<{ temperature: number }>().temperature, 21);
+    assert.equal((await call(regional, 'GET', `entities/urn:ngsi-ld:${T}:v1-3?local=true`)).status, 404, 'redirected: nothing stored regionally');
+  });
+
   test('a village that is down makes the answer partial with NGSILD-Warning 299, not a timeout of the whole request', async () => {
     await village2.stop();
     const started = Date.now();
     const res = await call(regional, 'GET', `entities?type=${T}&limit=100`);
     assert.ok(Date.now() - started < FORWARD_TIMEOUT_MS + 2000);
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id).sort(), [`urn:ngsi-ld:${T}:v1-1`, `urn:ngsi-ld:${T}:v1-2`]);
+    assert.deepEqual(res.json<{ id: string }[]>().map((e) => e.id).sort(), ['v1-1', 'v1-2', 'v1-3'].map((s) => `urn:ngsi-ld:${T}:${s}`));
     assert.match(String(res.headers.get('ngsild-warning')), /^299 - "Context source urn:ngsi-ld:ContextSourceRegistration:village2 /);
     const gone = await call(regional, 'GET', `entities/urn:ngsi-ld:${T}:v2-1`);
     assert.equal(gone.status, 404);
     assert.match(String(gone.headers.get('ngsild-warning')), /^299 - /);
+  });
+
+  test('with a village down, temporal queries are partial (NGSILD-Warning 299) and batches report its entities in the 207', async () => {
+    const temporal = await call(regional, 'GET', `temporal/entities?type=${T}&${SINCE}&limit=100`);
+    assert.equal(temporal.status, 200, temporal.text);
+    assert.deepEqual(temporal.json<{ id: string }[]>().map((e) => e.id).sort(), ['v1-1', 'v1-2', 'v1-3'].map((s) => `urn:ngsi-ld:${T}:${s}`));
+    assert.match(String(temporal.headers.get('ngsild-warning')), /^299 - "Context source urn:ngsi-ld:ContextSourceRegistration:village2 /);
+    const batch = await call(regional, 'POST', 'entityOperations/upsert?options=update', [
+      { id: `urn:ngsi-ld:${T}:v1-1`, type: T, temperature: { type: 'Property', value: 5 } },
+      { id: `urn:ngsi-ld:${T}:v2-1`, type: T, temperature: { type: 'Property', value: 6 } },
+    ]);
+    assert.equal(batch.status, 207, batch.text);
+    const body = batch.json<{ success: string[]; errors: { entityId: string; registrationId: string; error: { type: string; status: number; detail: string } }[] }>();
+    assert.deepEqual(body.success, [`urn:ngsi-ld:${T}:v1-1`]);
+    assert.equal(body.errors.length, 1);
+    assert.equal(body.errors[0]!.entityId, `urn:ngsi-ld:${T}:v2-1`);
+    assert.equal(body.errors[0]!.registrationId, 'urn:ngsi-ld:ContextSourceRegistration:v2-writes');
+    assert.equal(body.errors[0]!.error.type, 'https://uri.etsi.org/ngsi-ld/errors/InternalError');
+    assert.match(body.errors[0]!.error.detail, /context source http:\/\/127\.0\.0\.1:\d+/);
+    assert.equal((await call(village1, 'GET', `entities/urn:ngsi-ld:${T}:v1-1?options=keyValues`)).json<{ temperature: number }>().temperature, 5);
   });
 });

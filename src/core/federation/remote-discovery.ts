@@ -21,3 +21,46 @@ export function readRemoteTypes(body: JsonValue | undefined, terms: TermMap): Re
   }
   return { ok: true, value: rows };
 }
+
+const stringList = (v: JsonValue | undefined): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null);
+const count = (v: JsonValue | undefined): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null);
+
+/** What a source's EntityTypeInfo (§5.2.26, GET /types/{type}) adds: its entity count and attribute kinds (FQNs). */
+export interface RemoteTypeInfo {
+  entityCount: number;
+  attributeDetails: { attr: string; kinds: string[] }[];
+}
+
+export function readRemoteTypeInfo(body: JsonValue | undefined, terms: TermMap): RemoteRead<RemoteTypeInfo> {
+  if (!isJsonObject(body)) return { ok: false, reason: 'unusable payload: an EntityTypeInfo is not a JSON object' };
+  const entityCount = count(body.entityCount);
+  if (entityCount === null) return { ok: false, reason: 'unusable payload: entityCount is not a non-negative integer' };
+  const details = body.attributeDetails ?? [];
+  if (!Array.isArray(details)) return { ok: false, reason: 'unusable payload: attributeDetails is not a list' };
+  const attributeDetails: RemoteTypeInfo['attributeDetails'] = [];
+  for (const d of details) {
+    const name = isJsonObject(d) ? (typeof d.attributeName === 'string' ? d.attributeName : typeof d.id === 'string' ? d.id : undefined) : undefined;
+    const kinds = isJsonObject(d) ? stringList(d.attributeTypes ?? []) : null;
+    if (name === undefined || kinds === null) return { ok: false, reason: 'unusable payload: an attribute detail lacks attributeName or attributeTypes' };
+    attributeDetails.push({ attr: terms.expandTerm(name), kinds });
+  }
+  return { ok: true, value: { entityCount, attributeDetails } };
+}
+
+/** What a source's Attribute (§5.2.27, GET /attributes/{attr}) adds: count, kinds and types (FQNs). */
+export interface RemoteAttributeInfo {
+  attributeCount: number;
+  attributeTypes: string[];
+  typeNames: string[];
+}
+
+export function readRemoteAttributeInfo(body: JsonValue | undefined, terms: TermMap): RemoteRead<RemoteAttributeInfo> {
+  if (!isJsonObject(body)) return { ok: false, reason: 'unusable payload: an Attribute is not a JSON object' };
+  const attributeCount = count(body.attributeCount ?? 0);
+  const attributeTypes = stringList(body.attributeTypes ?? []);
+  const typeNames = stringList(body.typeNames ?? []);
+  if (attributeCount === null || attributeTypes === null || typeNames === null) {
+    return { ok: false, reason: 'unusable payload: attributeCount, attributeTypes or typeNames of the wrong type' };
+  }
+  return { ok: true, value: { attributeCount, attributeTypes, typeNames: typeNames.map((t) => terms.expandTerm(t)) } };
+}

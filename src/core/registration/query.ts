@@ -145,6 +145,16 @@ function overlaps(interval: IntervalView, window: TimeWindow): boolean {
   return true;
 }
 
+/**
+ * Whether a source may hold instances inside a temporal query's window (distributed temporal queries): a
+ * registration without the matching interval does not restrict when its data was observed or managed.
+ */
+export function mayHoldWindow(view: RegistrationView, window: TimeWindow): boolean {
+  if (window.rel === undefined) return true;
+  const interval = window.property === 'observedAt' ? view.observationInterval : view.managementInterval;
+  return interval === undefined || overlaps(interval, window);
+}
+
 function temporalMatches(query: RegistrationQuery, view: RegistrationView): boolean {
   const window = query.temporal;
   if (window?.rel === undefined) return !query.latestOnly || (view.observationInterval === undefined && view.managementInterval === undefined);

@@ -12,6 +12,11 @@ export interface InstanceRangeRequest {
   endTimeAt?: string;
   /** The configured per-attribute cap. */
   cap: number;
+  /**
+   * Where an upstream party already cut its instances (the end of its Content-Range; distributed queries
+   * merge such answers): the answer's range ends there at the latest.
+   */
+  cutAt?: { ms: number; text: string };
 }
 
 export interface InstanceRangeResult {
@@ -48,7 +53,7 @@ function stamp(inst: RecordedInstance, window: TimeWindow): Stamp | null {
 export function applyInstanceRange(entities: readonly TemporalEntityInstances[], req: InstanceRangeRequest): InstanceRangeResult {
   const { cap, window } = req;
   const descending = req.lastN !== undefined;
-  let bound: Stamp | null = null;
+  let bound: Stamp | null = req.cutAt ?? null;
   const capped = entities.map((e) => {
     const attrs: Record<string, RecordedInstance[]> = {};
     for (const [attr, list] of Object.entries(e.attrs)) {

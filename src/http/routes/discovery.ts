@@ -9,6 +9,7 @@ import type { TenantId } from '../../core/tenant.ts';
 import type { OperationRequest, RouteTable } from '../operation.ts';
 import type { Federation } from '../../services/federation.ts';
 import { forwardContext, warningHeaders } from '../forwarding.ts';
+import { readRemoteAttributeInfo, readRemoteTypeInfo } from '../../core/federation/remote-discovery.ts';
 
 export interface DiscoverySource {
   discover(tenant: TenantId): Promise<DiscoveryRow[]>;
@@ -56,28 +57,34 @@ export function discoveryRoutes(source: DiscoverySource, federation?: Federation
         params: ['local'],
         offers: 'ngsi',
         async handle(req) {
-          req.query.bool('local');
+          const local = req.query.bool('local');
           const name = req.path.type!;
           if (!isValidName(name)) throw badRequestData(`"${name}" is not a valid type name`, 'Invalid type');
           const fqn = req.context.terms.expandTerm(name);
-          const rows = (await rowsOf(req)).filter((r) => r.type === fqn);
+          const [rows, remote] = await Promise.all([
+            rowsOf(req).then((all) => all.filter((r) => r.type === fqn)),
+            federation === undefined ? null : federation.details(forwardContext(req, local), { op: 'retrieveEntityTypeInfo', type: fqn }, (b) => readRemoteTypeInfo(b, req.context.terms)),
+          ]);
+          const headers = remote === null ? {} : warningHeaders(remote.warnings);
           const count = rows.find((r) => r.attr === null);
-          if (count === undefined) throw notFound(`No entity of type ${name}`, 'Type not found');
+          const infos = remote?.value ?? [];
+          if (count === undefined && infos.length === 0) {
+            const err = notFound(`No entity of type ${name}`, 'Type not found');
+            return { status: 404, headers, body: err.toProblem() as unknown as JsonObject, context: 'none' };
+          }
           const c = compact(req);
-          const attrs = uniq(rows.filter((r) => r.attr !== null).map((r) => r.attr!));
+          // Sources' details merge in: counts add up (an entity several parties hold counts once per party), kinds unite.
+          const kinds = new Map<string, string[]>();
+          for (const r of rows) if (r.attr !== null) kinds.set(r.attr, uniq([...(kinds.get(r.attr) ?? []), ...(r.kind === null ? [] : [r.kind])]));
+          for (const info of infos) for (const d of info.attributeDetails) kinds.set(d.attr, uniq([...(kinds.get(d.attr) ?? []), ...d.kinds]));
           const body: JsonObject = {
             id: fqn,
             type: 'EntityTypeInfo',
             typeName: c(fqn),
-            entityCount: count.entities,
-            attributeDetails: attrs.map((a) => ({
-              id: a,
-              type: 'Attribute',
-              attributeName: c(a),
-              attributeTypes: uniq(rows.filter((r) => r.attr === a).map((r) => r.kind!)),
-            })),
+            entityCount: (count?.entities ?? 0) + infos.reduce((n, i) => n + i.entityCount, 0),
+            attributeDetails: [...kinds].map(([a, k]) => ({ id: a, type: 'Attribute', attributeName: c(a), attributeTypes: k })),
           };
-          return { status: 200, body, context: 'object' };
+          return { status: 200, headers, body, context: 'object' };
         },
       },
     },
@@ -111,22 +118,30 @@ export function discoveryRoutes(source: DiscoverySource, federation?: Federation
         params: ['local'],
         offers: 'ngsi',
         async handle(req) {
-          req.query.bool('local');
+          const local = req.query.bool('local');
           const name = req.path.attrName!;
           if (!isValidName(name)) throw badRequestData(`"${name}" is not a valid attribute name`, 'Invalid attribute name');
           const fqn = req.context.terms.expandTerm(name);
-          const rows = (await rowsOf(req)).filter((r) => r.attr === fqn);
-          if (rows.length === 0) throw notFound(`No entity has the attribute ${name}`, 'Attribute not found');
+          const [rows, remote] = await Promise.all([
+            rowsOf(req).then((all) => all.filter((r) => r.attr === fqn)),
+            federation === undefined ? null : federation.details(forwardContext(req, local), { op: 'retrieveAttrTypeInfo', attr: fqn }, (b) => readRemoteAttributeInfo(b, req.context.terms)),
+          ]);
+          const headers = remote === null ? {} : warningHeaders(remote.warnings);
+          const infos = remote?.value ?? [];
+          if (rows.length === 0 && infos.length === 0) {
+            const err = notFound(`No entity has the attribute ${name}`, 'Attribute not found');
+            return { status: 404, headers, body: err.toProblem() as unknown as JsonObject, context: 'none' };
+          }
           const c = compact(req);
           const body: JsonObject = {
             id: fqn,
             type: 'Attribute',
             attributeName: c(fqn),
-            attributeCount: rows.reduce((n, r) => n + r.instances, 0),
-            attributeTypes: uniq(rows.map((r) => r.kind!)),
-            typeNames: uniq(rows.map((r) => r.type)).map(c),
+            attributeCount: rows.reduce((n, r) => n + r.instances, 0) + infos.reduce((n, i) => n + i.attributeCount, 0),
+            attributeTypes: uniq([...rows.map((r) => r.kind).filter((k): k is NonNullable<typeof k> => k !== null), ...infos.flatMap((i) => i.attributeTypes)]),
+            typeNames: uniq([...rows.map((r) => r.type), ...infos.flatMap((i) => i.typeNames)]).map(c),
           };
-          return { status: 200, body, context: 'object' };
+          return { status: 200, headers, body, context: 'object' };
         },
       },
     },

@@ -1,13 +1,17 @@
 // Routes of the temporal API (GS CIM 009 §6.18–6.24; guide §15): HTTP ↔ temporal services, rendering,
 // paging headers (NGSILD-Results-Count, Link next/prev) and the 206 + Content-Range of instance paging.
-import { badRequestData } from '../../core/errors.ts';
+import { NgsiError, badRequestData, notFound } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/json.ts';
 import type { TermMap } from '../../core/jsonld/term-map.ts';
 import { isAbsoluteUri } from '../../core/names.ts';
 import { renderAggregatedEntity, stringifyAggregated } from '../../core/temporal/render-aggregates.ts';
 import { renderTemporalEntity } from '../../core/temporal/render-temporal.ts';
+import type { TemporalEntityInstances } from '../../core/temporal/model.ts';
 import type { TemporalService } from '../../services/temporal.ts';
 import type { TemporalQueryService } from '../../services/temporal-queries.ts';
+import type { Federation } from '../../services/federation.ts';
+import type { TemporalForm } from '../../services/federation-temporal.ts';
+import { forwardContext, warningHeaders } from '../forwarding.ts';
 import { API_ROOT } from '../app.ts';
 import type { QueryLimits } from '../entity-query-params.ts';
 import type { OperationRequest, OperationResponse, RouteTable } from '../operation.ts';
@@ -27,17 +31,27 @@ const PAGING = ['limit', 'offset', 'count'];
 
 export interface TemporalRouteLimits extends QueryLimits, PageLimits {}
 
+/** The local answer, or null when local history has no such entity (a registered source may hold it). */
+async function localOrNull<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof NgsiError && e.kind === 'ResourceNotFound') return null;
+    throw e;
+  }
+}
+
 function instanceIdOf(req: OperationRequest): string {
   const id = req.path.instanceId;
   if (id === undefined || !isAbsoluteUri(id)) throw badRequestData(`The instance id "${id ?? ''}" is not an absolute URI`, 'Invalid instance id');
   return id;
 }
 
-export function temporalRoutes(provision: TemporalService, queries: TemporalQueryService, limits: TemporalRouteLimits): RouteTable {
+export function temporalRoutes(provision: TemporalService, queries: TemporalQueryService, limits: TemporalRouteLimits, federation?: Federation): RouteTable {
   const terms = (req: OperationRequest): TermMap => req.context.terms;
   const attrOf = (req: OperationRequest): string => terms(req).expandTerm(req.path.attrId!);
 
-  async function answerQuery(req: OperationRequest, parsed: ParsedTemporalQuery, path: string): Promise<OperationResponse> {
+  async function answerQuery(req: OperationRequest, parsed: ParsedTemporalQuery, path: string, form: TemporalForm): Promise<OperationResponse> {
     const page = parsePage(req.query, limits);
     const headers: Record<string, string> = {};
     const addPaging = (res: { total?: number; hasMore: boolean }, returned: number): void => {
@@ -55,7 +69,11 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
       return { status: 200, headers, body: bodies, context: 'each', serialize: stringifyAggregated };
     }
     const render = parsed.shape.render;
-    const res = await queries.query(req.tenant, parsed.request, page);
+    // Instances from registered sources merge with local history (distributed operation, §5.12).
+    const federated =
+      federation === undefined ? null : await federation.temporalQuery(forwardContext(req, req.query.bool('local')), parsed.request, page, form, (p) => queries.query(req.tenant, parsed.request, p));
+    if (federated !== null) Object.assign(headers, warningHeaders(federated.warnings));
+    const res = federated?.value ?? (await queries.query(req.tenant, parsed.request, page));
     addPaging(res, res.entities.length);
     const bodies = res.entities.map((e) => renderTemporalEntity(e.entity, e.attrs, terms(req), render)).filter((b): b is JsonObject => b !== null);
     if (res.contentRange !== undefined) headers['content-range'] = res.contentRange;
@@ -81,7 +99,7 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
         params: [...SELECTION, ...TEMPORAL_PARAMS, ...TEMPORAL_SHAPING, ...PAGING],
         offers: 'ngsi',
         async handle(req) {
-          return answerQuery(req, temporalQueryFromParams(req.query, terms(req), limits), '/temporal/entities');
+          return answerQuery(req, temporalQueryFromParams(req.query, terms(req), limits), '/temporal/entities', { method: 'GET', params: req.query.entries });
         },
       },
     },
@@ -91,7 +109,10 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
         body: 'object',
         offers: 'ngsi',
         async handle(req) {
-          return answerQuery(req, temporalQueryFromBody(req.body as JsonObject, req.query, terms(req), limits), '/temporal/entityOperations/query');
+          return answerQuery(req, temporalQueryFromBody(req.body as JsonObject, req.query, terms(req), limits), '/temporal/entityOperations/query', {
+            method: 'POST',
+            body: req.body as JsonObject,
+          });
         },
       },
     },
@@ -108,9 +129,19 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
             const body = renderAggregatedEntity(res.entity, terms(req), { sysAttrs, ...(projection ? { projection } : {}), kinds: res.kinds });
             return { status: 200, body: body ?? { id }, context: 'object', serialize: stringifyAggregated };
           }
-          const res = await queries.retrieve(req.tenant, id, parsed.request);
+          const federated =
+            federation === undefined
+              ? null
+              : await federation.temporalRetrieve(forwardContext(req, req.query.bool('local')), id, parsed.request, req.query.entries, () => localOrNull(() => queries.retrieve(req.tenant, id, parsed.request)));
+          const headers: Record<string, string> = federated === null ? {} : warningHeaders(federated.warnings);
+          let res: { entity: TemporalEntityInstances; contentRange?: string };
+          if (federated === null) res = await queries.retrieve(req.tenant, id, parsed.request);
+          else if (federated.value.entity === null) {
+            const err = notFound(`Entity ${id} has no temporal representation`, 'Entity not found');
+            return { status: 404, headers, body: err.toProblem() as unknown as JsonObject, context: 'none' };
+          } else res = { entity: federated.value.entity, ...(federated.value.contentRange !== undefined ? { contentRange: federated.value.contentRange } : {}) };
           const body = renderTemporalEntity(res.entity.entity, res.entity.attrs, terms(req), parsed.shape.render);
-          const headers: Record<string, string> = res.contentRange !== undefined ? { 'content-range': res.contentRange } : {};
+          if (res.contentRange !== undefined) headers['content-range'] = res.contentRange;
           return { status: res.contentRange !== undefined ? 206 : 200, headers, body: body ?? { id }, context: 'object' };
         },
       },
