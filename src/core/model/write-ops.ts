@@ -81,6 +81,25 @@ export function parseFragment(body: JsonObject, terms: TermMap, limits: ModelLim
   return parseFragmentBody(body, terms, limits, kind, pathId);
 }
 
+/**
+ * A copy of `current` that a write operation may change: the entity, its type and scope arrays and its
+ * attribute map are new, the attribute instances are shared. Operations replace an attribute's list
+ * (`ownList`) before changing it and never change an instance in place, so the entity read from the store
+ * stays untouched and unchanged attributes keep their identity, which lets the index writer, the
+ * subscription diff and history skip them without comparing contents (a deep clone of every attribute
+ * was a tenth of a partial update's cost).
+ */
+function editable(current: Entity): Entity {
+  const e: Entity = { ...current, types: [...current.types], attrs: { ...current.attrs } };
+  if (current.scope !== undefined) e.scope = [...current.scope];
+  return e;
+}
+
+/** The attribute's instance list of `e`, copied so that changing it leaves the list of the original. */
+function ownList(e: Entity, fqn: string): AttrInstance[] {
+  return [...(e.attrs[fqn] ?? [])];
+}
+
 function addTypes(e: Entity, types: readonly string[]): boolean {
   let changed = false;
   for (const t of types) {
@@ -102,7 +121,7 @@ function pushOnce(list: string[], name: string): void {
  * (noOverwrite: the missing scopes are added); expiresAt is set (noOverwrite: only when absent).
  */
 export function applyAppend(current: Entity, frag: EntityFragment, now: string, opts: { noOverwrite: boolean }): ApplyResult {
-  const e = structuredClone(current);
+  const e = editable(current);
   const result: UpdateResult = { updated: [], notUpdated: [] };
   let changed = addTypes(e, frag.types);
   if (frag.scope) {
@@ -115,7 +134,7 @@ export function applyAppend(current: Entity, frag: EntityFragment, now: string, 
     changed = true;
   }
   for (const [fqn, drafts] of Object.entries(frag.attrs)) {
-    const list = e.attrs[fqn] ?? [];
+    const list = ownList(e, fqn);
     for (const d of drafts) {
       const i = findInstance(list, d.datasetId);
       if (i >= 0 && opts.noOverwrite) {
@@ -140,7 +159,7 @@ export function applyAppend(current: Entity, frag: EntityFragment, now: string, 
  * added; scope is replaced only when the entity has one, otherwise reported in notUpdated.
  */
 export function applyUpdate(current: Entity, frag: EntityFragment, now: string): ApplyResult {
-  const e = structuredClone(current);
+  const e = editable(current);
   const result: UpdateResult = { updated: [], notUpdated: [] };
   let changed = addTypes(e, frag.types);
   if (frag.scope !== undefined) {
@@ -159,7 +178,7 @@ export function applyUpdate(current: Entity, frag: EntityFragment, now: string):
     changed = true;
   }
   for (const [fqn, drafts] of Object.entries(frag.attrs)) {
-    const list = e.attrs[fqn] ?? [];
+    const list = ownList(e, fqn);
     for (const d of drafts) {
       const i = findInstance(list, d.datasetId);
       if (d.remove === true) {
@@ -229,8 +248,10 @@ function findTarget(current: Entity, attrFqn: string, datasetId: string | undefi
 }
 
 function withInstance(current: Entity, attrFqn: string, index: number, inst: AttrInstance, now: string): Entity {
-  const e = structuredClone(current);
-  e.attrs[attrFqn][index] = inst;
+  const e = editable(current);
+  const list = ownList(e, attrFqn);
+  list[index] = inst;
+  e.attrs[attrFqn] = list;
   e.modifiedAt = now;
   return e;
 }
@@ -280,14 +301,16 @@ export function applyReplaceAttr(current: Entity, attrFqn: string, draft: AttrDr
  */
 export function applyDeleteAttr(current: Entity, attrFqn: string, opts: { datasetId?: string; deleteAll: boolean }, now: string): Entity {
   const datasetId = opts.datasetId === '@none' ? undefined : opts.datasetId;
-  const e = structuredClone(current);
+  const e = editable(current);
   if (opts.deleteAll) {
     if (e.attrs[attrFqn] === undefined) throw notFound(`Attribute ${attrFqn} was not found in entity ${current.id}`, 'Attribute not found');
     delete e.attrs[attrFqn];
   } else {
     const { index } = findTarget(current, attrFqn, datasetId);
-    e.attrs[attrFqn].splice(index, 1);
-    if (e.attrs[attrFqn].length === 0) delete e.attrs[attrFqn];
+    const list = ownList(e, attrFqn);
+    list.splice(index, 1);
+    if (list.length === 0) delete e.attrs[attrFqn];
+    else e.attrs[attrFqn] = list;
   }
   e.modifiedAt = now;
   return e;
@@ -296,7 +319,7 @@ export function applyDeleteAttr(current: Entity, attrFqn: string, opts: { datase
 /** Delete Attribute with attrId = scope: removes the entity's scope; 404 when it has none. */
 export function applyDeleteScope(current: Entity, now: string): Entity {
   if (current.scope === undefined || current.scope.length === 0) throw notFound(`Entity ${current.id} has no scope`, 'Attribute not found');
-  const e = structuredClone(current);
+  const e = editable(current);
   delete e.scope;
   e.modifiedAt = now;
   return e;

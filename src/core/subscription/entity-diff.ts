@@ -32,11 +32,13 @@ export function diffAttributes(before: Entity | null, after: Entity | null): Att
   const changes: AttributeChange[] = [];
   for (const attr of Object.keys(next)) {
     const old = Object.hasOwn(prev, attr) ? prev[attr] : [];
+    // Write operations share the lists of attributes they did not touch (write-ops.ts `editable`).
+    if (old === next[attr]) continue;
     for (const inst of next[attr]) {
       const match = old.find((o) => datasetKey(o) === datasetKey(inst));
       const datasetId = inst.datasetId === DEFAULT_DATASET ? undefined : inst.datasetId;
       if (match === undefined) changes.push(withDataset({ attr, kind: 'created', after: inst }, datasetId));
-      else if (!sameInstance(match, inst)) changes.push(withDataset({ attr, kind: 'updated', before: match, after: inst }, datasetId));
+      else if (match !== inst && !sameInstance(match, inst)) changes.push(withDataset({ attr, kind: 'updated', before: match, after: inst }, datasetId));
     }
   }
   for (const attr of Object.keys(prev)) {
