@@ -99,7 +99,7 @@ export function createSqliteStore(
   const subscriptions = createSqliteSubscriptionStore(db, clock);
   registerSqlFunctions(db);
   const index = createEntityIndex(db);
-  const writeHistory = createHistoryWriter(db);
+  const history = createHistoryWriter(db);
   const temporal = createSqliteTemporalStore(db);
   const registrations = createSqliteRegistrationStore(db, clock);
   const csourceSubscriptions = createSqliteCsourceSubscriptionStore(db, clock);
@@ -225,7 +225,7 @@ export function createSqliteStore(
       if (decision.history.entity !== undefined && decision.put === undefined && !tenantKnown) {
         stmt.insertTenant.run(tenant, clock.nowIso());
       }
-      writeHistory(tenant, id, decision.history);
+      history.write(tenant, id, decision.history);
     }
     return decision.result;
   }
@@ -233,7 +233,12 @@ export function createSqliteStore(
   // Writes share group transactions (group-commit.ts): BEGIN IMMEDIATE takes the write lock before the
   // current state is read, so read and write are one atomic step even against another process on the
   // file; each write has its own savepoint; every write is acknowledged only after its group's COMMIT.
-  const group = createGroupCommitter(db, { settle: (committed) => index.settle(committed) });
+  const group = createGroupCommitter(db, {
+    settle: (committed) => {
+      index.settle(committed);
+      history.settle(committed);
+    },
+  });
 
   let driveTurn = 0;
   /**
