@@ -81,7 +81,8 @@ export function createHistoryWriter(db: BetterSqlite3.Database): HistoryWriter {
     ),
     deleteRecord: db.prepare<[string, string]>('DELETE FROM temporal_entities WHERE tenant = ? AND id = ?'),
     findSeries: db.prepare<[string, string, string], number>(FIND_SERIES).pluck(),
-    insertSeries: db.prepare<[string, string, string]>('INSERT INTO temporal_attrs (tenant, entity_id, attr) VALUES (?, ?, ?)'),
+    // Insert first: on a cache miss the series is usually new (a new entity or attribute), so one statement.
+    insertSeries: db.prepare<[string, string, string]>('INSERT INTO temporal_attrs (tenant, entity_id, attr) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     entitySeries: db.prepare<[string, string], number>('SELECT sid FROM temporal_attrs WHERE tenant = ? AND entity_id = ?').pluck(),
     dropSeriesInstances: db.prepare<[number]>('DELETE FROM temporal_instances WHERE sid = ?'),
     dropSeriesRollups: db.prepare<[number]>('DELETE FROM temporal_rollups WHERE sid = ?'),
@@ -112,7 +113,8 @@ export function createHistoryWriter(db: BetterSqlite3.Database): HistoryWriter {
     const key = `${tenant}\u0000${entityId}\u0000${attr}`;
     let sid = committed.get(key) ?? pending.get(key);
     if (sid !== undefined) return sid;
-    sid = stmt.findSeries.get(tenant, entityId, attr) ?? Number(stmt.insertSeries.run(tenant, entityId, attr).lastInsertRowid);
+    const inserted = stmt.insertSeries.run(tenant, entityId, attr);
+    sid = inserted.changes > 0 ? Number(inserted.lastInsertRowid) : stmt.findSeries.get(tenant, entityId, attr)!;
     pending.set(key, sid);
     return sid;
   }
