@@ -221,6 +221,7 @@ describe('SQLite store specifics', () => {
         'temporal_attrs',
         'temporal_entities',
         'temporal_instances',
+        'temporal_rollups',
         'tenants',
         'value_paths',
       ]);

@@ -272,6 +272,41 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX temporal_instances_created;
     `,
   },
+  {
+    version: 8,
+    // Placeholder on this branch only: v8 is another branch's migration (EntityMaps); the merge puts it here
+    // and renumbers nothing else. An empty script keeps the versions 1..n without gaps.
+    description: 'reserved (EntityMaps, merged from another branch)',
+    sql: '',
+  },
+  {
+    version: 9,
+    description: 'history: hourly rollups per series (temporal_rollups) for aggregations over whole hours',
+    // temporal_rollups: per series (sid) and UTC hour (floor(observed_at / 1 h)), over the counted observedAt
+    //   instances (not deletions) of all datasetIds: n, nnum (with a number) and sum, sumsq, min, max of the
+    //   numbers (temporal-rollup.ts keeps them exact). An aggregation whose buckets are whole hours reads one
+    //   row per hour: avg/min/max per hour over 100,000 instances went from ≈ 25 ms (a grouped scan of the
+    //   observed_at index plus a sort) to ≈ 1 ms. WITHOUT ROWID: the key is the row, one B-tree per cell.
+    // From this version on, series rows (temporal_attrs) are never deleted — a drop removes their instances
+    //   and cells only — so a sid is never reused and the writer may cache sids (temporal-write.ts).
+    sql: `
+      CREATE TABLE temporal_rollups (
+        sid INTEGER NOT NULL,
+        hour INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        nnum INTEGER NOT NULL,
+        sum REAL,
+        sumsq REAL,
+        min REAL,
+        max REAL,
+        PRIMARY KEY (sid, hour)
+      ) WITHOUT ROWID;
+      INSERT INTO temporal_rollups (sid, hour, n, nnum, sum, sumsq, min, max)
+        SELECT sid, (observed_at - ((observed_at % 3600000) + 3600000) % 3600000) / 3600000,
+          count(*), count(num), sum(num), sum(num * num), min(num), max(num)
+        FROM temporal_instances WHERE observed_at IS NOT NULL AND deleted_at IS NULL GROUP BY 1, 2;
+    `,
+  },
 ];
 
 /** The schema version this build writes and expects. */

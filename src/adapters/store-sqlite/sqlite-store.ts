@@ -100,7 +100,7 @@ export function createSqliteStore(
   const subscriptions = createSqliteSubscriptionStore(db, clock, (work) => group.run(work));
   registerSqlFunctions(db);
   const index = createEntityIndex(db);
-  const writeHistory = createHistoryWriter(db);
+  const history = createHistoryWriter(db);
   const temporal = createSqliteTemporalStore(db);
   const registrations = createSqliteRegistrationStore(db, clock);
   const csourceSubscriptions = createSqliteCsourceSubscriptionStore(db, clock);
@@ -226,7 +226,7 @@ export function createSqliteStore(
       if (decision.history.entity !== undefined && decision.put === undefined && !tenantKnown) {
         stmt.insertTenant.run(tenant, clock.nowIso());
       }
-      writeHistory(tenant, id, decision.history);
+      history.write(tenant, id, decision.history);
     }
     return decision.result;
   }
@@ -235,7 +235,13 @@ export function createSqliteStore(
   // current state is read, so read and write are one atomic step even against another process on the
   // file; each write has its own savepoint; every write is acknowledged only after its group's COMMIT.
   const walSync = createWalSyncer(db);
-  const group = createGroupCommitter(db, { settle: (committed) => index.settle(committed), walSync });
+  const group = createGroupCommitter(db, {
+    settle: (committed) => {
+      index.settle(committed);
+      history.settle(committed);
+    },
+    walSync,
+  });
 
   let driveTurn = 0;
   /**

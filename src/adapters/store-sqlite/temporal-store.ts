@@ -1,6 +1,7 @@
 // The SQLite TemporalStore (ports/temporal-store.ts; GS CIM 009 §5.6.11–5.6.16, §5.7.3–5.7.4, §4.5.19,
-// §6.3.10): temporal queries and aggregations run as SQL over temporal_instances (migration v4); instances
-// are appended by entity writes (temporal-write.ts), in their transaction.
+// §6.3.10): temporal queries and aggregations run as SQL over temporal_instances (migration v4), aggregations
+// over whole hours over its hourly rollups (temporal-rollup.ts, migration v9); instances are appended by entity
+// writes (temporal-write.ts), in their transaction.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { PageRequest } from '../../core/query/entity-query.ts';
@@ -30,6 +31,7 @@ import {
   type Bucketing,
   type RecordRow,
 } from './temporal-compile.ts';
+import { compileRollupAggregation, createRollupWriter, hourOf, rollupPlan } from './temporal-rollup.ts';
 import { FIND_SERIES, instanceRowValues, type InstanceRowValues } from './temporal-write.ts';
 
 /** How many distinct compiled statements stay prepared (their SQL depends on the query's shape only). */
@@ -88,18 +90,65 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
     getRecord: db.prepare<[string, string], RecordRow>(
       'SELECT id, types, scope, created_at, modified_at, deleted_at FROM temporal_entities WHERE tenant = ? AND id = ?',
     ),
+    findSeries: db.prepare<[string, string, string], number>(FIND_SERIES).pluck(),
     // The instance id and its series (tenant, entity, attribute) must both match: tenants stay apart.
-    replaceInstance: db.prepare<[...InstanceRowValues, string, string, string, string]>(
+    findInstance: db.prepare<[string, number], { seq: number; observed_at: number | null }>(
+      'SELECT seq, observed_at FROM temporal_instances WHERE instance_id = ? AND sid = ?',
+    ),
+    replaceInstance: db.prepare<[...InstanceRowValues, number]>(
       `UPDATE temporal_instances SET dataset_id = ?, instance_id = ?, observed_at = ?, created_at = ?, modified_at = ?, deleted_at = ?,
          num = ?, text = ?, key = ?, doc = ?
-       WHERE sid = (${FIND_SERIES}) AND instance_id = ?`,
+       WHERE seq = ?`,
     ),
-    deleteInstance: db.prepare<[string, string, string, string]>(`DELETE FROM temporal_instances WHERE sid = (${FIND_SERIES}) AND instance_id = ?`),
-    pruneChunk: db.prepare<[number, number]>(
+    deleteInstance: db.prepare<[number]>('DELETE FROM temporal_instances WHERE seq = ?'),
+    pruneChunk: db.prepare<[number, number], { sid: number; observed_at: number | null }>(
       // The oldest chunk in recording order; a chunk without an old instance ends the walk (see migration v7).
-      'DELETE FROM temporal_instances WHERE seq IN (SELECT seq FROM (SELECT seq, created_at FROM temporal_instances ORDER BY seq LIMIT ?) WHERE created_at < ?)',
+      // The removed instances' series and times name the rollup cells to recount.
+      `DELETE FROM temporal_instances WHERE seq IN (SELECT seq FROM (SELECT seq, created_at FROM temporal_instances ORDER BY seq LIMIT ?) WHERE created_at < ?)
+       RETURNING sid, observed_at`,
     ),
   };
+  const rollups = createRollupWriter(db);
+
+  /** The instance row of (tenant, entity, attribute, instanceId), or undefined. */
+  function locate(tenant: string, entityId: string, attr: string, instanceId: string): { sid: number; seq: number; observed_at: number | null } | undefined {
+    const sid = stmt.findSeries.get(tenant, entityId, attr);
+    if (sid === undefined) return undefined;
+    const row = stmt.findInstance.get(instanceId, sid);
+    return row === undefined ? undefined : { sid, ...row };
+  }
+
+  /** The rollup cells an instance time lies in (none without observedAt). */
+  const cellsOf = (...times: (number | null)[]): number[] => times.filter((t): t is number => t !== null).map(hourOf);
+
+  // Corrections and removals recount the cells they touch (temporal-rollup.ts), in the same transaction.
+  const replaceTx = db.transaction((tenant: string, entityId: string, attr: string, instance: RecordedInstance): boolean => {
+    const at = locate(tenant, entityId, attr, instance.instanceId);
+    if (at === undefined) return false;
+    const values = instanceRowValues(instance);
+    stmt.replaceInstance.run(...values, at.seq);
+    rollups.recompute(at.sid, cellsOf(at.observed_at, values[2]));
+    return true;
+  });
+  const deleteTx = db.transaction((tenant: string, entityId: string, attr: string, instanceId: string): boolean => {
+    const at = locate(tenant, entityId, attr, instanceId);
+    if (at === undefined) return false;
+    stmt.deleteInstance.run(at.seq);
+    rollups.recompute(at.sid, cellsOf(at.observed_at));
+    return true;
+  });
+  const pruneTx = db.transaction((chunk: number, beforeMs: number): number => {
+    const removed = stmt.pruneChunk.all(chunk, beforeMs);
+    const cells = new Map<number, number[]>();
+    for (const r of removed) {
+      if (r.observed_at === null) continue;
+      const list = cells.get(r.sid) ?? [];
+      list.push(hourOf(r.observed_at));
+      cells.set(r.sid, list);
+    }
+    for (const [sid, hours] of cells) rollups.recompute(sid, hours);
+    return removed.length;
+  });
 
   function entityPage(tenant: TenantId, selection: TemporalSelection, page: PageRequest): { records: TemporalEntity[]; total?: number } {
     const compiled = compileEntityPage(tenant, selection, page);
@@ -146,6 +195,19 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
   }
 
   /**
+   * The `num` pass: from the hourly rollups when the buckets are whole hours and the methods allow (and every
+   * counted instance there has a number), else over the instances.
+   */
+  function numPass(sid: number, selection: TemporalSelection, methods: readonly AggregationMethod[], bucketing: Bucketing, openEnded: boolean): AggregateRow[] {
+    const plan = bucketing.kind === 'fixed' ? rollupPlan(selection, methods, bucketing, openEnded) : null;
+    if (plan !== null) {
+      const rows = all<AggregateRow & { other: number }>(compileRollupAggregation(sid, plan, methods));
+      if (rows.every((r) => r.other === 0)) return rows;
+    }
+    return passRows(sid, selection, 'num', methods, bucketing);
+  }
+
+  /**
    * One attribute's aggregation (the semantics of core reference-aggregate.ts): buckets from the window's
    * lower bound or the attribute's oldest counted instance; the buckets holding a counted instance, each
    * method's series left out when its value is null in all of them. Null when nothing is counted.
@@ -176,7 +238,7 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
       bucket = (b) => buckets[b]!;
     }
     const methods = aggregation.methods;
-    const num = passRows(sid, selection, 'num', methods, bucketing);
+    const num = numPass(sid, selection, methods, bucketing, isZeroPeriod(period) && w.toMs === undefined);
     if (num.length === 0) return {};
     const needText = passMethods('text', methods).length > 0 && num.some((r) => r.nnum === 0);
     const text = needText ? byBucket(passRows(sid, selection, 'text', methods, bucketing)) : new Map<number, AggregateRow>();
@@ -185,8 +247,9 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
     const keyMethods = passMethods('key', methods).filter((m) => m === 'distinctCount' || !allNumeric);
     const key = keyMethods.length > 0 ? byBucket(passRows(sid, selection, 'key', keyMethods, bucketing)) : new Map<number, AggregateRow>();
     const out: Partial<Record<AggregationMethod, AggregateSeries>> = {};
+    const bounds = num.map((r) => bucket(r.b));
     for (const m of new Set(methods)) {
-      const series = num.map((r) => ({ value: bucketValue(m, r, text.get(r.b), key.get(r.b)), ...bucket(r.b) }));
+      const series = num.map((r, i) => ({ value: bucketValue(m, r, text.get(r.b), key.get(r.b)), startMs: bounds[i]!.startMs, endMs: bounds[i]!.endMs }));
       if (series.some((x) => x.value !== null)) out[m] = series;
     }
     return out;
@@ -225,11 +288,11 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
     },
 
     async replaceInstance(tenant, entityId, attr, instance) {
-      return stmt.replaceInstance.run(...instanceRowValues(instance), tenant, entityId, attr, instance.instanceId).changes > 0;
+      return replaceTx.immediate(tenant, entityId, attr, instance);
     },
 
     async deleteInstance(tenant, entityId, attr, instanceId) {
-      return stmt.deleteInstance.run(tenant, entityId, attr, instanceId).changes > 0;
+      return deleteTx.immediate(tenant, entityId, attr, instanceId);
     },
 
     async pruneHistory(beforeMs) {
@@ -237,7 +300,7 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
       // write lock nor blocks the event loop for long.
       let removed = 0;
       for (;;) {
-        const n = stmt.pruneChunk.run(PRUNE_CHUNK, beforeMs).changes;
+        const n = pruneTx.immediate(PRUNE_CHUNK, beforeMs);
         removed += n;
         if (n < PRUNE_CHUNK) return removed;
         await yieldToLoop();
