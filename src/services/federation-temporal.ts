@@ -44,7 +44,7 @@ async function sourcesFor(access: SourceAccess, ctx: ForwardContext, req: Tempor
   if (req.selection.scopeQ !== undefined) regQuery.scopeQ = req.selection.scopeQ;
   if (req.filter.geo !== undefined) regQuery.geo = req.filter.geo;
   const found = (await access.candidates(ctx, regQuery)).filter((c) => mayHoldWindow(c.view, req.selection.window));
-  return planSources(found, [op], req.selection.attrs, access.planOptions());
+  return planSources(found, [op], req.selection.attrs, access.planOptions(ctx));
 }
 
 const compactList = (terms: TermMap, iris: readonly string[]): string => iris.map((i) => terms.compactIri(i)).join(',');
