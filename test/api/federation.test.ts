@@ -728,3 +728,128 @@ describe('Type and attribute details with registered sources', () => {
     assert.match(String(warned.headers['ngsild-warning']), new RegExp(`^111 - "Context source ${String(badReg.headers.location).split('/').pop()} `));
   });
 });
+
+describe('Loop detection (Via) with registered sources', () => {
+  const looped = { via: `1.1 village-broker, 1.1 ${BROKER}` };
+  const LOOP = 'https://uri.etsi.org/ngsi-ld/errors/LoopDetected';
+
+  test('a looping request that only an exclusive or redirect source could serve → 508 LoopDetected, nothing forwarded', async () => {
+    const s = await source((r) => (r.method === 'GET' ? { json: { id: 'urn:ngsi-ld:Loop:1', type: 'Loop' } } : { status: 204 }));
+    const reg = await register(s.url, 'Loop', { mode: 'redirect', operations: ['redirectionOps', 'upsertBatch'] });
+    const read = await kend.get('entities/urn:ngsi-ld:Loop:1', looped);
+    assert.equal(read.status, 508, read.body);
+    const problem = read.json<{ type: string; title: string; status: number; detail: string }>();
+    assert.equal(problem.type, LOOP);
+    assert.equal(problem.status, 508);
+    assert.match(problem.detail, new RegExp(reg));
+    assert.equal((await kend.get('entities?type=Loop', looped)).status, 508);
+    assert.equal((await kend.patch('entities/urn:ngsi-ld:Loop:1/attrs', { a: prop(1) }, looped)).status, 508);
+    const batch = await kend.post('entityOperations/upsert', [{ id: 'urn:ngsi-ld:Loop:2', type: 'Loop' }, { id: 'urn:ngsi-ld:NoLoop:1', type: 'NoLoop' }], looped);
+    assert.equal(batch.status, 207, batch.body);
+    const entries = batch.json<{ success: string[]; errors: { entityId: string; error: { type: string; status: number } }[] }>();
+    assert.deepEqual(entries.success, ['urn:ngsi-ld:NoLoop:1']);
+    assert.deepEqual(entries.errors.map((e) => [e.entityId, e.error.type, e.error.status]), [['urn:ngsi-ld:Loop:2', LOOP, 508]]);
+    assert.equal(s.requests.length, 0);
+    // Without the loop the same request is forwarded; local=true is never a loop.
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Loop:1', { via: '1.1 village-broker' })).status, 200);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Loop:1?local=true', looped)).status, 404);
+    assert.equal(s.requests.length, 1);
+  });
+
+  test('a looping request whose matching registration is inclusive completes locally: the registration drops out', async () => {
+    const id = 'urn:ngsi-ld:LoopInc:1';
+    const s = await source(() => ({ status: 204, json: { id, type: 'LoopInc', remote: prop(1) } }));
+    await register(s.url, 'LoopInc', { operations: ['retrieveOps', 'updateOps', 'queryTemporal'] });
+    assert.equal((await kend.post('entities', { id, type: 'LoopInc', here: prop(1) }, { via: `1.1 ${BROKER}` })).status, 201);
+    const read = await kend.get(`entities/${id}`, looped);
+    assert.equal(read.status, 200, read.body);
+    assert.deepEqual(Object.keys(read.json<Record<string, unknown>>()).sort(), ['here', 'id', 'type']);
+    assert.equal((await kend.patch(`entities/${id}/attrs`, { here: prop(2) }, looped)).status, 204);
+    assert.equal((await kend.get(`temporal/entities?type=LoopInc&timerel=after&timeAt=2000-01-01T00:00:00Z&timeproperty=modifiedAt`, looped)).status, 200);
+    assert.equal(s.requests.length, 0);
+  });
+});
+
+describe('Purge Entities with registered sources', () => {
+  type BatchBody = { success: string[]; errors: { entityId: string; registrationId?: string; error: { type: string; status: number; detail: string } }[] };
+
+  test('an inclusive source offering purgeEntity receives the purge with the selection; local entities are purged too; local=true keeps it local', async () => {
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Crop', { operations: ['retrieveOps', 'purgeEntity'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Crop:1', type: 'Crop', kind: prop('wheat') });
+    const res = await kend.request('DELETE', 'entities?type=Crop&q=kind==%22wheat%22');
+    assert.equal(res.status, 204, res.body);
+    assert.equal(s.requests.length, 1);
+    const sent = s.requests[0]!;
+    assert.equal(sent.method, 'DELETE');
+    assert.equal(sent.path, '/ngsi-ld/v1/entities');
+    assert.equal(sent.query.get('type'), 'Crop');
+    assert.equal(sent.query.get('q'), 'kind=="wheat"');
+    assert.equal(sent.query.get('local'), null);
+    assert.equal(sent.headers.via, `1.1 ${BROKER}`);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Crop:1?local=true')).status, 404);
+    await kend.post('entities', { id: 'urn:ngsi-ld:Crop:2', type: 'Crop', kind: prop('rye') });
+    assert.equal((await kend.request('DELETE', 'entities?type=Crop&local=true')).status, 204);
+    assert.equal(s.requests.length, 1);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Crop:2?local=true')).status, 404);
+  });
+
+  test('drop: a source registered for some attributes gets only those it covers; a redirectionOps source counts; default federationOps does not', async () => {
+    const s = await source(() => ({ status: 204 }));
+    const reads = await source(() => ({ status: 204 }));
+    await register(s.url, 'Hive', { mode: 'redirect', operations: ['redirectionOps'] }, ['honey']);
+    await register(reads.url, 'Hive');
+    const res = await kend.request('DELETE', 'entities?type=Hive&drop=honey,wax');
+    assert.equal(res.status, 204, res.body);
+    assert.equal(s.requests.length, 1);
+    assert.equal(s.requests[0]!.query.get('drop'), 'honey');
+    assert.equal(reads.requests.length, 0);
+  });
+
+  test('an exclusive/redirect registration without purgeEntity → 409 Conflict, nothing purged or contacted', async () => {
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Byre', { mode: 'redirect', operations: ['retrieveOps'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Barn:1', type: 'Barn' });
+    const res = await kend.request('DELETE', 'entities?type=Byre,Barn');
+    assert.equal(res.status, 409, res.body);
+    assert.equal(res.json<{ type: string }>().type, 'https://uri.etsi.org/ngsi-ld/errors/Conflict');
+    assert.equal(s.requests.length, 0);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Barn:1?local=true')).status, 200);
+  });
+
+  test('failing, slow or garbage-answering sources → 207 BatchOperationResult with registrationId; the local purge and the other sources still happen', async () => {
+    const down = await source(() => ({ status: 500, json: { type: 'https://uri.etsi.org/ngsi-ld/errors/InternalError', title: 'Boom', detail: 'disk full' } }));
+    const slow = await source(() => ({ status: 204, delayMs: 5000 }));
+    const garbage = await source(() => ({ status: 200, raw: '{not json' }));
+    const notFound = await source(() => ({ status: 404 }));
+    const downReg = await register(down.url, 'Well', { operations: ['purgeEntity'] });
+    const slowReg = await register(slow.url, 'Well', { operations: ['purgeEntity'] });
+    await register(garbage.url, 'Well', { operations: ['purgeEntity'] });
+    await register(notFound.url, 'Well', { operations: ['purgeEntity'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Well:1', type: 'Well' });
+    const res = await kend.request('DELETE', 'entities?type=Well');
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success, []);
+    assert.deepEqual(body.errors.map((e) => e.registrationId).sort(), [downReg, slowReg].sort());
+    const fromDown = body.errors.find((e) => e.registrationId === downReg)!;
+    assert.equal(fromDown.entityId, 'urn:ngsi-ld:null');
+    assert.equal(fromDown.error.status, 500);
+    assert.match(fromDown.error.detail, /disk full/);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Well:1?local=true')).status, 404);
+    assert.equal(garbage.requests.length, 1);
+    assert.equal(notFound.requests.length, 1);
+    // Selected by id: the error entries name the ids.
+    const byId = await kend.request('DELETE', 'entities?id=urn:ngsi-ld:Well:7,urn:ngsi-ld:Well:8&type=Well');
+    assert.equal(byId.status, 207, byId.body);
+    assert.deepEqual([...new Set(byId.json<BatchBody>().errors.map((e) => e.entityId))].sort(), ['urn:ngsi-ld:Well:7', 'urn:ngsi-ld:Well:8']);
+  });
+
+  test('an invalid purge is 400 and forwards nothing', async () => {
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Pond', { operations: ['purgeEntity'] });
+    assert.equal((await kend.request('DELETE', 'entities?type=Pond&drop=a&keep=b')).status, 400);
+    assert.equal((await kend.request('DELETE', 'entities?type=Pond&drop=in(valid')).status, 400);
+    assert.equal(s.requests.length, 0);
+  });
+});
