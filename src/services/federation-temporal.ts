@@ -36,7 +36,7 @@ export interface LocalTemporal {
   contentRange?: string;
 }
 
-async function sourcesFor(access: SourceAccess, ctx: ForwardContext, req: TemporalRequest, selectorIds: string[] | undefined, op: 'retrieveTemporal' | 'queryTemporal'): Promise<SourcePlan[]> {
+export async function sourcesFor(access: SourceAccess, ctx: ForwardContext, req: TemporalRequest, selectorIds: string[] | undefined, op: 'retrieveTemporal' | 'queryTemporal'): Promise<SourcePlan[]> {
   const regQuery: RegistrationQuery = { latestOnly: false };
   const selectors = selectorIds !== undefined ? [{ ids: selectorIds }] : req.selection.selectors;
   if (selectors !== undefined && selectors.length > 0) regQuery.selectors = selectors;

@@ -20,6 +20,9 @@ import { badRequestData } from '../core/errors.ts';
 import type { UpdateResult } from '../core/model/write-ops.ts';
 import { federatedWrite, type SourceAccess, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
 import { answerOf, sourceWarning } from './federation-answer.ts';
+import { federatedAggregateQuery, federatedAggregateRetrieve, type AggregateAsk, type AggregatesPage } from './federation-aggregate.ts';
+import type { AggregationMethod, TemporalEntityAggregates } from '../core/temporal/model.ts';
+import type { AttrKind } from '../core/model/entity.ts';
 import { federatedPurge, type PurgeOutcome, type PurgeRequest } from './federation-purge.ts';
 import { federatedTemporalQuery, federatedTemporalRetrieve, type LocalTemporal, type TemporalForm } from './federation-temporal.ts';
 import type { TemporalEntityInstances } from '../core/temporal/model.ts';
@@ -200,6 +203,30 @@ export function createFederation(deps: FederationDeps) {
       local: () => Promise<(LocalTemporal & { entity: TemporalEntityInstances }) | null>,
     ) {
       return federatedTemporalRetrieve(access, ctx, id, req, params, temporalOptions, local);
+    },
+
+    /** Aggregated Query Temporal Evolution of Entities: see federatedAggregateQuery. Null when no source takes part. */
+    aggregateQuery(
+      ctx: ForwardContext,
+      req: TemporalRequest,
+      page: PageRequest,
+      form: TemporalForm,
+      ask: AggregateAsk,
+      local: (page: PageRequest, methods: readonly AggregationMethod[]) => Promise<AggregatesPage>,
+    ) {
+      return federatedAggregateQuery(access, ctx, req, page, form, ask, local);
+    },
+
+    /** Aggregated Retrieve Temporal Evolution of an Entity: see federatedAggregateRetrieve. Null when no source takes part. */
+    aggregateRetrieve(
+      ctx: ForwardContext,
+      id: string,
+      req: TemporalRequest,
+      params: readonly (readonly [string, string])[],
+      ask: AggregateAsk,
+      local: (methods: readonly AggregationMethod[]) => Promise<{ entity: TemporalEntityAggregates; kinds: Record<string, AttrKind> } | null>,
+    ) {
+      return federatedAggregateRetrieve(access, ctx, id, req, params, ask, local);
     },
 
     /**

@@ -853,3 +853,143 @@ describe('Purge Entities with registered sources', () => {
     assert.equal(s.requests.length, 0);
   });
 });
+
+describe('Aggregated temporal queries with registered sources', () => {
+  const day = (d: number, h = 0) => `2026-04-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:00:00Z`;
+  const inst = (value: unknown, d: number, h: number) => ({ type: 'Property', value, observedAt: day(d, h) });
+  const window = `timerel=after&timeAt=${day(1)}&aggrPeriodDuration=P1D`;
+  const ALL = 'totalCount,distinctCount,sum,avg,min,max,stddev,sumsq';
+  type Triple = [number | string | null, string, string];
+  type Aggregated = Record<string, Record<string, Triple[]> | undefined>;
+  /** What a source holding temperature 30 on day 1 and 40 on day 2, and humidity 70 on day 1, answers. */
+  const remoteEntity = (id: string, type: string) => ({
+    id,
+    type,
+    temperature: {
+      type: 'Property',
+      totalCount: [[1, day(1), day(2)], [1, day(2), day(3)]],
+      distinctCount: [[1, day(1), day(2)], [1, day(2), day(3)]],
+      sum: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      avg: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      min: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      max: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      stddev: [[0, day(1), day(2)], [0, day(2), day(3)]],
+      sumsq: [[900, day(1), day(2)], [1600, day(2), day(3)]],
+    },
+    humidity: { type: 'Property', totalCount: [[1, day(1), day(2)]], avg: [[70, day(1), day(2)]], sum: [[70, day(1), day(2)]] },
+  });
+
+  test('retrieve: a bucket held by several parties combines exactly (counts, sum, sumsq, min, max, avg and stddev from sum/count); distinctCount keeps the local value with warning 299', async () => {
+    const id = 'urn:ngsi-ld:Greenhouse:1';
+    const s = await source(() => ({ json: remoteEntity(id, 'Greenhouse') }));
+    const reg = await register(s.url, 'Greenhouse', { operations: ['retrieveTemporal', 'queryTemporal'] });
+    assert.equal((await kend.post('temporal/entities', { id, type: 'Greenhouse', temperature: [inst(10, 1, 1), inst(20, 1, 2)] })).status, 201);
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=${ALL}`);
+    assert.equal(res.status, 200, res.body);
+    const t = res.json<Aggregated>().temperature!;
+    assert.deepEqual(t.totalCount, [[3, day(1), day(2)], [1, day(2), day(3)]]);
+    assert.deepEqual(t.sum, [[60, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(t.sumsq, [[1400, day(1), day(2)], [1600, day(2), day(3)]]);
+    assert.deepEqual(t.min, [[10, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(t.max, [[30, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(t.avg, [[20, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.ok(Math.abs((t.stddev![0]![0] as number) - Math.sqrt(200 / 3)) < 1e-9);
+    assert.deepEqual(t.distinctCount, [[2, day(1), day(2)], [1, day(2), day(3)]], 'the local distinctCount is kept; the source-only bucket passes through');
+    assert.match(String(res.headers['ngsild-warning']), new RegExp(`^299 - "Context source ${reg} .*distinctCount of .*temperature of ${id}`));
+    assert.deepEqual(res.json<Aggregated>().humidity?.avg, [[70, day(1), day(2)]], 'an attribute only a source holds passes through');
+    const sent = s.requests[0]!;
+    assert.equal(sent.path, `/ngsi-ld/v1/temporal/entities/${id}`);
+    assert.equal(sent.query.get('format'), 'aggregatedValues');
+    assert.equal(sent.query.get('aggrMethods'), ALL);
+    assert.equal(sent.query.get('aggrPeriodDuration'), 'P1D');
+    assert.equal(sent.query.get('timerel'), 'after');
+    // Only the requested methods are rendered, though sum/avg/sumsq were asked of every party to combine stddev.
+    const onlyStddev = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=stddev&attrs=temperature`);
+    assert.deepEqual(Object.keys(onlyStddev.json<Aggregated>().temperature!).sort(), ['stddev', 'type']);
+    assert.equal(s.requests.at(-1)!.query.get('aggrMethods'), 'sum,avg,stddev,sumsq');
+    assert.equal(onlyStddev.headers['ngsild-warning'], undefined);
+    // local=true: local aggregates only.
+    const local = (await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=sum&local=true`)).json<Aggregated>();
+    assert.deepEqual(local.temperature!.sum, [[30, day(1), day(2)]]);
+  });
+
+  test('retrieve: an entity only a source holds passes through exactly; nobody holds it → 404', async () => {
+    const id = 'urn:ngsi-ld:Orangery:1';
+    const s = await source((req) => (req.path.endsWith(id) ? { json: remoteEntity(id, 'Orangery') } : { status: 404 }));
+    await register(s.url, 'Orangery', { operations: ['retrieveTemporal'] });
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=avg,distinctCount`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    const body = res.json<Aggregated>();
+    assert.deepEqual(body.temperature?.avg, [[30, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(body.temperature?.distinctCount, [[1, day(1), day(2)], [1, day(2), day(3)]]);
+    assert.equal((await kend.get(`temporal/entities/urn:ngsi-ld:Orangery:2?${window}&format=aggregatedValues&aggrMethods=avg`)).status, 404);
+  });
+
+  test('query: GET and POST merge entities of local history and sources; a single bucket (no period) spans all parties', async () => {
+    const s = await source(() => ({ json: [remoteEntity('urn:ngsi-ld:Polytunnel:1', 'Polytunnel'), remoteEntity('urn:ngsi-ld:Polytunnel:2', 'Polytunnel')] }));
+    await register(s.url, 'Polytunnel', { operations: ['queryTemporal'] });
+    await kend.post('temporal/entities', { id: 'urn:ngsi-ld:Polytunnel:1', type: 'Polytunnel', temperature: [inst(10, 3, 5)] });
+    const res = await kend.get(`temporal/entities?type=Polytunnel&timerel=after&timeAt=${day(1)}&format=aggregatedValues&aggrMethods=max,totalCount&count=true`);
+    assert.equal(res.status, 200, res.body);
+    const body = res.json<(Aggregated & { id: string })[]>();
+    assert.deepEqual(body.map((e) => e.id), ['urn:ngsi-ld:Polytunnel:1', 'urn:ngsi-ld:Polytunnel:2']);
+    assert.equal(res.headers['ngsild-results-count'], '2');
+    // Without a period the local bucket is [day 1, newest + 1 ms); this source answers day buckets anyway, which cannot be
+    // placed in one bucket: the local value is kept and the conflict reported, not guessed. Its other entity passes through.
+    assert.deepEqual(body[0]!.temperature?.max, [[10, day(1), '2026-04-03T05:00:00.001Z']]);
+    assert.match(String(res.headers['ngsild-warning']), /^299 - ".*buckets with other boundaries of .*temperature of urn:ngsi-ld:Polytunnel:1/);
+    assert.deepEqual(body[1]!.temperature?.max, [[30, day(1), day(2)], [40, day(2), day(3)]]);
+    const sent = s.requests[0]!;
+    assert.equal(sent.query.get('format'), 'aggregatedValues');
+    assert.equal(sent.query.get('aggrMethods'), 'totalCount,max');
+    const post = await kend.post('temporal/entityOperations/query?format=aggregatedValues', {
+      type: 'Query',
+      entities: [{ type: 'Polytunnel' }],
+      temporalQ: { timerel: 'after', timeAt: day(1) },
+      aggrMethods: ['totalCount'],
+      aggrPeriodDuration: 'P1D',
+    });
+    assert.equal(post.status, 200, post.body);
+    const postSent = s.requests.at(-1)!;
+    assert.equal(postSent.method, 'POST');
+    assert.equal(postSent.path, '/ngsi-ld/v1/temporal/entityOperations/query');
+    assert.equal(postSent.query.get('format'), 'aggregatedValues');
+    assert.deepEqual(JSON.parse(postSent.body).aggrMethods, ['totalCount']);
+    assert.equal(JSON.parse(postSent.body).aggrPeriodDuration, 'P1D');
+    const first = post.json<(Aggregated & { id: string })[]>().find((e) => e.id === 'urn:ngsi-ld:Polytunnel:1')!;
+    assert.deepEqual(first.temperature?.totalCount, [[1, day(1), day(2)], [1, day(2), day(3)], [1, day(3), day(4)]]);
+  });
+
+  test('single-bucket answers of several parties combine over the union span', async () => {
+    const id = 'urn:ngsi-ld:Cloche:1';
+    const s = await source(() => ({ json: [{ id, type: 'Cloche', temperature: { type: 'Property', totalCount: [[2, day(1), day(6)]], max: [[50, day(1), day(6)]] } }] }));
+    await register(s.url, 'Cloche', { operations: ['queryTemporal'] });
+    await kend.post('temporal/entities', { id, type: 'Cloche', temperature: [inst(10, 2, 0), inst(60, 2, 1)] });
+    const res = await kend.get(`temporal/entities?type=Cloche&timerel=after&timeAt=${day(1)}&format=aggregatedValues&aggrMethods=max,totalCount`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    const t = res.json<Aggregated[]>()[0]!.temperature!;
+    assert.deepEqual(t.totalCount, [[4, day(1), day(6)]]);
+    assert.deepEqual(t.max, [[60, day(1), day(6)]]);
+  });
+
+  test('sources that fail, stall, answer garbage or wrong types: local aggregates with warnings, never a 500', async () => {
+    const id = 'urn:ngsi-ld:Coldframe:1';
+    const answers: SourceAnswer[] = [
+      { raw: '{not json' },
+      { json: { id, type: 'Coldframe', temperature: { type: 'Property', avg: 'high' } } },
+      { json: { id, type: 'Coldframe', temperature: { type: 'Property', avg: [[1, 'yesterday', day(2)]] } } },
+      { json: [1, 2] },
+      { status: 500 },
+      { delayMs: 5000, json: remoteEntity(id, 'Coldframe') },
+    ];
+    for (const a of answers) await register((await source(() => a)).url, 'Coldframe', { operations: ['retrieveTemporal'] });
+    await kend.post('temporal/entities', { id, type: 'Coldframe', temperature: [inst(10, 1, 1)] });
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=avg`);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json<Aggregated>().temperature?.avg, [[10, day(1), day(2)]]);
+    const codes = String(res.headers['ngsild-warning']).match(/(^|, )(111|299) - /g)!.map((m) => m.replace(/^, /, '').slice(0, 3));
+    assert.deepEqual(codes.sort(), ['111', '111', '111', '111', '299', '299']);
+  });
+});
