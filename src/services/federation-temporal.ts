@@ -3,8 +3,7 @@
 // matching sources offering retrieveTemporal / queryTemporal, merged instance by instance
 // (core/federation/temporal-merge.ts), then cut to the instance cap exactly as a local answer is. Sources are
 // asked for the normalized representation with sysAttrs (the merge compares instance times; the client's
-// format is rendered here). Aggregated queries are not forwarded (aggregates of several parties cannot be
-// combined exactly). A source that fails adds an NGSILD-Warning and contributes nothing.
+// format is rendered here). Aggregated queries: federation-aggregate.ts. A source that fails adds an NGSILD-Warning and contributes nothing.
 import { apiRoot, forwardHeaders, planSources, queryString, type SourcePlan } from '../core/federation/plan.ts';
 import { contentRangeEnd, readRemoteTemporalEntities, readRemoteTemporalEntity } from '../core/federation/remote-temporal.ts';
 import { mergeTemporalParts, type TemporalPart } from '../core/federation/temporal-merge.ts';
