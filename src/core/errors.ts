@@ -13,6 +13,8 @@ export const PROBLEM_STATUS = {
   TooComplexQuery: 403,
   TooManyResults: 403,
   LdContextNotAvailable: 504,
+  // A forwarded request came back to this broker and only a remote source could serve it (§6.3.17, §6.3.18).
+  LoopDetected: 508,
   InternalError: 500,
 } as const;
 
@@ -38,6 +40,7 @@ const DEFAULT_TITLES: Record<ProblemKind, string> = {
   TooComplexQuery: 'Too complex query',
   TooManyResults: 'Too many results',
   LdContextNotAvailable: 'JSON-LD @context not available',
+  LoopDetected: 'Loop detected',
   InternalError: 'Internal error',
 };
 

@@ -39,7 +39,8 @@ export function createEntityQueryService(deps: EntityQueryServiceDeps) {
       return res.total === undefined ? { entities, hasMore } : { entities, hasMore, total: res.total };
     },
 
-    async purge(tenant: TenantId, query: EntityQuery, scope: PurgeScope): Promise<void> {
+    /** `spare`: matches left alone (distributed purge: entities an exclusive/redirect registration holds remotely). */
+    async purge(tenant: TenantId, query: EntityQuery, scope: PurgeScope, spare?: (current: Entity) => boolean): Promise<void> {
       if (scope.kind !== 'entities' && scope.attrs.length === 0) throw badRequestData('drop/keep must name at least one attribute', 'Invalid purge');
       // Collect matching ids first (stable order), then remove them chunk by chunk, each element re-checked.
       const ids: string[] = [];
@@ -53,7 +54,7 @@ export function createEntityQueryService(deps: EntityQueryServiceDeps) {
         const items: BatchItem<void>[] = ids.slice(i, i + chunk).map((id) => ({
           id,
           decide: (current) => {
-            if (current === null || !matchesEntityQuery(query, current)) return { result: undefined };
+            if (current === null || !matchesEntityQuery(query, current) || spare?.(current) === true) return { result: undefined };
             if (scope.kind === 'entities') return { remove: true, result: undefined };
             const attrs = Object.fromEntries(
               Object.entries(current.attrs).filter(([name]) => (scope.kind === 'keep' ? scope.attrs.includes(name) : !scope.attrs.includes(name))),

@@ -46,10 +46,10 @@ type RemoteOutcome = { ok: true; created: boolean } | { ok: false; notFound: tru
 const problem = (kind: 'InternalError' | 'BadRequestData', title: string, status: number, detail: string): ProblemDetails => ({ type: ERROR_TYPE_BASE + kind, title, status, detail });
 
 /** A source failure as the error of each entity it should have taken (InternalError: not the client's fault). */
-const sourceFailure = (plan: SourcePlan, reason: string): ProblemDetails => problem('InternalError', 'Context source failed', 500, `context source ${plan.endpoint}: ${reason}`);
+export const sourceFailure = (plan: SourcePlan, reason: string): ProblemDetails => problem('InternalError', 'Context source failed', 500, `context source ${plan.endpoint}: ${reason}`);
 
 /** A ProblemDetails a source sent, if it is one; its texts are kept, the source named in the detail. */
-function problemOf(plan: SourcePlan, raw: JsonValue | undefined, status: number): ProblemDetails | null {
+export function problemOf(plan: SourcePlan, raw: JsonValue | undefined, status: number): ProblemDetails | null {
   if (!isJsonObject(raw) || typeof raw.type !== 'string') return null;
   const detail = typeof raw.detail === 'string' ? raw.detail : typeof raw.title === 'string' ? raw.title : `HTTP ${status}`;
   return {
@@ -138,14 +138,16 @@ export async function federatedBatch(
       continue;
     }
     const found = (await access.candidates(ctx, { selectors: [selectorOf(el)], ...(el.attrs.length > 0 ? { attrs: el.attrs } : {}), latestOnly: false })).filter((c) => c.view.mode !== 'auxiliary');
+    let plans: SourcePlan[];
     try {
+      // 409 Conflict (exclusive/redirect without the operation) or 508 Loop Detected: that element only.
       checkWriteSupported(found, op);
+      plans = found.length === 0 ? [] : planSources(found, [op], el.attrs.length > 0 ? el.attrs : undefined, access.planOptions(ctx));
     } catch (e) {
       if (!(e instanceof NgsiError)) throw e;
       conflicts.push({ entityId: el.id, error: e.toProblem() });
       continue;
     }
-    const plans = found.length === 0 ? [] : planSources(found, [op], el.attrs.length > 0 ? el.attrs : undefined, access.planOptions());
     if (plans.length === 0) {
       localElements.push(element);
       continue;

@@ -3,8 +3,7 @@
 // matching sources offering retrieveTemporal / queryTemporal, merged instance by instance
 // (core/federation/temporal-merge.ts), then cut to the instance cap exactly as a local answer is. Sources are
 // asked for the normalized representation with sysAttrs (the merge compares instance times; the client's
-// format is rendered here). Aggregated queries are not forwarded (aggregates of several parties cannot be
-// combined exactly). A source that fails adds an NGSILD-Warning and contributes nothing.
+// format is rendered here). Aggregated queries: federation-aggregate.ts. A source that fails adds an NGSILD-Warning and contributes nothing.
 import { apiRoot, forwardHeaders, planSources, queryString, type SourcePlan } from '../core/federation/plan.ts';
 import { contentRangeEnd, readRemoteTemporalEntities, readRemoteTemporalEntity } from '../core/federation/remote-temporal.ts';
 import { mergeTemporalParts, type TemporalPart } from '../core/federation/temporal-merge.ts';
@@ -36,7 +35,7 @@ export interface LocalTemporal {
   contentRange?: string;
 }
 
-async function sourcesFor(access: SourceAccess, ctx: ForwardContext, req: TemporalRequest, selectorIds: string[] | undefined, op: 'retrieveTemporal' | 'queryTemporal'): Promise<SourcePlan[]> {
+export async function sourcesFor(access: SourceAccess, ctx: ForwardContext, req: TemporalRequest, selectorIds: string[] | undefined, op: 'retrieveTemporal' | 'queryTemporal'): Promise<SourcePlan[]> {
   const regQuery: RegistrationQuery = { latestOnly: false };
   const selectors = selectorIds !== undefined ? [{ ids: selectorIds }] : req.selection.selectors;
   if (selectors !== undefined && selectors.length > 0) regQuery.selectors = selectors;
@@ -44,7 +43,7 @@ async function sourcesFor(access: SourceAccess, ctx: ForwardContext, req: Tempor
   if (req.selection.scopeQ !== undefined) regQuery.scopeQ = req.selection.scopeQ;
   if (req.filter.geo !== undefined) regQuery.geo = req.filter.geo;
   const found = (await access.candidates(ctx, regQuery)).filter((c) => mayHoldWindow(c.view, req.selection.window));
-  return planSources(found, [op], req.selection.attrs, access.planOptions());
+  return planSources(found, [op], req.selection.attrs, access.planOptions(ctx));
 }
 
 const compactList = (terms: TermMap, iris: readonly string[]): string => iris.map((i) => terms.compactIri(i)).join(',');

@@ -3,7 +3,7 @@
 // anything is forwarded), then the matching sources in parallel, each with what it covers. Failures become
 // a 207 whose entries carry registrationId; a 404 from a source means it holds nothing.
 import { NgsiError } from '../core/errors.ts';
-import { apiRoot, forwardHeaders, planSources, queryString, type Candidate, type SourcePlan } from '../core/federation/plan.ts';
+import { apiRoot, forwardHeaders, planSources, queryString, type Candidate, type PlanOptions, type SourcePlan } from '../core/federation/plan.ts';
 import { bodyAttributes, checkWriteSupported, hasAttributes, remotelyHeld, restrictBody } from '../core/federation/write-plan.ts';
 import { isJsonObject, type JsonObject } from '../core/json.ts';
 import type { ModelLimits, UpdateResult } from '../core/model/write-ops.ts';
@@ -17,7 +17,8 @@ import type { ForwardContext } from './federation.ts';
 export interface SourceAccess {
   candidates(ctx: ForwardContext, query: RegistrationQuery): Promise<Candidate[]>;
   send(ctx: ForwardContext, plan: SourcePlan, request: ForwardRequest): Promise<ForwardOutcome>;
-  planOptions(): { nowMs: number; defaultTimeoutMs: number };
+  /** Planning options for this request (now, default timeout, whether it came back around a loop). */
+  planOptions(ctx: ForwardContext): PlanOptions;
   brokerId: string;
   nowIso(): string;
   limits: ModelLimits;
@@ -71,7 +72,7 @@ export async function federatedWrite(
   );
   if (found.length === 0) return null;
   checkWriteSupported(found, w.op);
-  const plans = planSources(found, [w.op], attrs !== undefined && attrs.length > 0 ? attrs : undefined, access.planOptions());
+  const plans = planSources(found, [w.op], attrs !== undefined && attrs.length > 0 ? attrs : undefined, access.planOptions(ctx));
   if (plans.length === 0) return null;
 
   const held = remotelyHeld(plans);

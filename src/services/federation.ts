@@ -11,7 +11,7 @@ import type { BatchResult } from './batch.ts';
 import type { TermMap } from '../core/jsonld/term-map.ts';
 import type { ModelLimits } from '../core/model/write-ops.ts';
 import { mergeEntity, withoutRemotelyHeld } from '../core/federation/merge.ts';
-import { apiRoot, forwardHeaders, planSources, queryString, viaContains, type Candidate, type IncomingHeaders, type SourcePlan } from '../core/federation/plan.ts';
+import { apiRoot, forwardHeaders, planSources, queryString, viaContains, type Candidate, type IncomingHeaders, type PlanOptions, type SourcePlan } from '../core/federation/plan.ts';
 import { readRemoteEntities, readRemoteEntity, type RemoteRead } from '../core/federation/remote-entity.ts';
 import { readRemoteTypes } from '../core/federation/remote-discovery.ts';
 import type { DiscoveryRow } from '../core/query/discovery.ts';
@@ -20,6 +20,10 @@ import { badRequestData } from '../core/errors.ts';
 import type { UpdateResult } from '../core/model/write-ops.ts';
 import { federatedWrite, type SourceAccess, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
 import { answerOf, sourceWarning } from './federation-answer.ts';
+import { federatedAggregateQuery, federatedAggregateRetrieve, type AggregateAsk, type AggregatesPage } from './federation-aggregate.ts';
+import type { AggregationMethod, TemporalEntityAggregates } from '../core/temporal/model.ts';
+import type { AttrKind } from '../core/model/entity.ts';
+import { federatedPurge, type PurgeOutcome, type PurgeRequest } from './federation-purge.ts';
 import { federatedTemporalQuery, federatedTemporalRetrieve, type LocalTemporal, type TemporalForm } from './federation-temporal.ts';
 import type { TemporalEntityInstances } from '../core/temporal/model.ts';
 import type { TemporalRequest } from './temporal-queries.ts';
@@ -108,7 +112,8 @@ export function createFederation(deps: FederationDeps) {
 
   /** Registrations matching the request, [] when forwarding is off for it. */
   async function candidates(ctx: ForwardContext, query: RegistrationQuery): Promise<Candidate[]> {
-    if (ctx.local || viaContains(ctx.headers.via, deps.brokerId)) return [];
+    // A looping request still sees its matches: planSources decides between local-only and 508.
+    if (ctx.local) return [];
     const now = clock.nowIso();
     const out: Candidate[] = [];
     for (const { stored, view } of await registered(ctx.tenant)) {
@@ -142,11 +147,15 @@ export function createFederation(deps: FederationDeps) {
 
   const warn = sourceWarning;
 
+  function planOptions(ctx: ForwardContext): PlanOptions {
+    return { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs, looping: viaContains(ctx.headers.via, deps.brokerId) };
+  }
+
   const access: SourceAccess = {
     candidates,
     send,
     brokerId: deps.brokerId,
-    planOptions: () => ({ nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs }),
+    planOptions,
     nowIso: () => clock.nowIso(),
     limits: deps.limits,
     maxRemotePage: deps.maxRemotePage,
@@ -168,10 +177,15 @@ export function createFederation(deps: FederationDeps) {
       return federatedWrite(access, ctx, w, local);
     },
 
+    /** Purge Entities (§5.6.21): see federatedPurge. Null when no source takes part. */
+    purge(ctx: ForwardContext, req: PurgeRequest, local: (spare: (e: Entity) => boolean) => Promise<void>): Promise<PurgeOutcome | null> {
+      return federatedPurge(access, ctx, req, local);
+    },
+
     /** A batch entity operation (§5.6.7–5.6.10, §5.6.20): see federatedBatch. Null when no source takes part. */
     async batch(ctx: ForwardContext, elements: readonly JsonValue[], fw: BatchForwarding, local: (elements: JsonValue[]) => Promise<BatchResult>): Promise<BatchResult | null> {
       // Without any registration in the tenant the elements are not inspected twice: the batch is plain local.
-      if (ctx.local || viaContains(ctx.headers.via, deps.brokerId) || (await registered(ctx.tenant)).length === 0) return null;
+      if (ctx.local || (await registered(ctx.tenant)).length === 0) return null;
       return federatedBatch(access, ctx, elements, fw, local);
     },
 
@@ -191,13 +205,37 @@ export function createFederation(deps: FederationDeps) {
       return federatedTemporalRetrieve(access, ctx, id, req, params, temporalOptions, local);
     },
 
+    /** Aggregated Query Temporal Evolution of Entities: see federatedAggregateQuery. Null when no source takes part. */
+    aggregateQuery(
+      ctx: ForwardContext,
+      req: TemporalRequest,
+      page: PageRequest,
+      form: TemporalForm,
+      ask: AggregateAsk,
+      local: (page: PageRequest, methods: readonly AggregationMethod[]) => Promise<AggregatesPage>,
+    ) {
+      return federatedAggregateQuery(access, ctx, req, page, form, ask, local);
+    },
+
+    /** Aggregated Retrieve Temporal Evolution of an Entity: see federatedAggregateRetrieve. Null when no source takes part. */
+    aggregateRetrieve(
+      ctx: ForwardContext,
+      id: string,
+      req: TemporalRequest,
+      params: readonly (readonly [string, string])[],
+      ask: AggregateAsk,
+      local: (methods: readonly AggregationMethod[]) => Promise<{ entity: TemporalEntityAggregates; kinds: Record<string, AttrKind> } | null>,
+    ) {
+      return federatedAggregateRetrieve(access, ctx, id, req, params, ask, local);
+    },
+
     /**
      * Type and attribute lists (§5.7.5–5.7.8): the rows the sources offering `op` contribute, read from their
      * `GET /types?details=true`. Null when no source takes part.
      */
     async discoveryRows(ctx: ForwardContext, op: 'retrieveEntityTypes' | 'retrieveAttrTypes'): Promise<Federated<DiscoveryRow[]> | null> {
       const found = await candidates(ctx, { latestOnly: false });
-      const plans = planSources(found, [op], undefined, { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs });
+      const plans = planSources(found, [op], undefined, planOptions(ctx));
       if (plans.length === 0) return null;
       const answers = await Promise.all(
         plans.map((plan) => {
@@ -233,7 +271,7 @@ export function createFederation(deps: FederationDeps) {
       const regQuery: RegistrationQuery =
         what.op === 'retrieveEntityTypeInfo' ? { selectors: [{ type: { op: 'type', name: what.type } }], latestOnly: false } : { attrs: [what.attr], latestOnly: false };
       const found = await candidates(ctx, regQuery);
-      const plans = planSources(found, [what.op], what.op === 'retrieveAttrTypeInfo' ? [what.attr] : undefined, { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs });
+      const plans = planSources(found, [what.op], what.op === 'retrieveAttrTypeInfo' ? [what.attr] : undefined, planOptions(ctx));
       if (plans.length === 0) return null;
       const path = what.op === 'retrieveEntityTypeInfo' ? `/types/${encodeURIComponent(ctx.terms.compactIri(what.type))}` : `/attributes/${encodeURIComponent(ctx.terms.compactIri(what.attr))}`;
       const answers = await Promise.all(
@@ -264,7 +302,7 @@ export function createFederation(deps: FederationDeps) {
     ): Promise<Federated<Entity | null> | null> {
       const selector = target.type === undefined ? { ids: [target.id] } : { ids: [target.id], type: target.type };
       const found = await candidates(ctx, { selectors: [selector], ...(attrs !== undefined ? { attrs } : {}), latestOnly: false });
-      const plans = planSources(found, ['retrieveEntity'] satisfies OperationName[], attrs, { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs });
+      const plans = planSources(found, ['retrieveEntity'] satisfies OperationName[], attrs, planOptions(ctx));
       if (plans.length === 0) return null;
       const [own, ...answers] = await Promise.all([
         local(),
@@ -317,7 +355,7 @@ export function createFederation(deps: FederationDeps) {
       if (query.geo !== undefined) regQuery.geo = query.geo;
       const found = await candidates(ctx, regQuery);
       const ops: OperationName[] = form.method === 'GET' ? ['queryEntity', 'queryBatch'] : ['queryBatch', 'queryEntity'];
-      const plans = planSources(found, ops, query.attrs, { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs });
+      const plans = planSources(found, ops, query.attrs, planOptions(ctx));
       if (plans.length === 0) return null;
       // Sources cannot be asked to sort consistently with local data (guide §16.3: orderBy with distributed execution → 400).
       if (query.order !== undefined && query.order.length > 0) {

@@ -728,3 +728,268 @@ describe('Type and attribute details with registered sources', () => {
     assert.match(String(warned.headers['ngsild-warning']), new RegExp(`^111 - "Context source ${String(badReg.headers.location).split('/').pop()} `));
   });
 });
+
+describe('Loop detection (Via) with registered sources', () => {
+  const looped = { via: `1.1 village-broker, 1.1 ${BROKER}` };
+  const LOOP = 'https://uri.etsi.org/ngsi-ld/errors/LoopDetected';
+
+  test('a looping request that only an exclusive or redirect source could serve → 508 LoopDetected, nothing forwarded', async () => {
+    const s = await source((r) => (r.method === 'GET' ? { json: { id: 'urn:ngsi-ld:Loop:1', type: 'Loop' } } : { status: 204 }));
+    const reg = await register(s.url, 'Loop', { mode: 'redirect', operations: ['redirectionOps', 'upsertBatch'] });
+    const read = await kend.get('entities/urn:ngsi-ld:Loop:1', looped);
+    assert.equal(read.status, 508, read.body);
+    const problem = read.json<{ type: string; title: string; status: number; detail: string }>();
+    assert.equal(problem.type, LOOP);
+    assert.equal(problem.status, 508);
+    assert.match(problem.detail, new RegExp(reg));
+    assert.equal((await kend.get('entities?type=Loop', looped)).status, 508);
+    assert.equal((await kend.patch('entities/urn:ngsi-ld:Loop:1/attrs', { a: prop(1) }, looped)).status, 508);
+    const batch = await kend.post('entityOperations/upsert', [{ id: 'urn:ngsi-ld:Loop:2', type: 'Loop' }, { id: 'urn:ngsi-ld:NoLoop:1', type: 'NoLoop' }], looped);
+    assert.equal(batch.status, 207, batch.body);
+    const entries = batch.json<{ success: string[]; errors: { entityId: string; error: { type: string; status: number } }[] }>();
+    assert.deepEqual(entries.success, ['urn:ngsi-ld:NoLoop:1']);
+    assert.deepEqual(entries.errors.map((e) => [e.entityId, e.error.type, e.error.status]), [['urn:ngsi-ld:Loop:2', LOOP, 508]]);
+    assert.equal(s.requests.length, 0);
+    // Without the loop the same request is forwarded; local=true is never a loop.
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Loop:1', { via: '1.1 village-broker' })).status, 200);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Loop:1?local=true', looped)).status, 404);
+    assert.equal(s.requests.length, 1);
+  });
+
+  test('a looping request whose matching registration is inclusive completes locally: the registration drops out', async () => {
+    const id = 'urn:ngsi-ld:LoopInc:1';
+    const s = await source(() => ({ status: 204, json: { id, type: 'LoopInc', remote: prop(1) } }));
+    await register(s.url, 'LoopInc', { operations: ['retrieveOps', 'updateOps', 'queryTemporal'] });
+    assert.equal((await kend.post('entities', { id, type: 'LoopInc', here: prop(1) }, { via: `1.1 ${BROKER}` })).status, 201);
+    const read = await kend.get(`entities/${id}`, looped);
+    assert.equal(read.status, 200, read.body);
+    assert.deepEqual(Object.keys(read.json<Record<string, unknown>>()).sort(), ['here', 'id', 'type']);
+    assert.equal((await kend.patch(`entities/${id}/attrs`, { here: prop(2) }, looped)).status, 204);
+    assert.equal((await kend.get(`temporal/entities?type=LoopInc&timerel=after&timeAt=2000-01-01T00:00:00Z&timeproperty=modifiedAt`, looped)).status, 200);
+    assert.equal(s.requests.length, 0);
+  });
+});
+
+describe('Purge Entities with registered sources', () => {
+  type BatchBody = { success: string[]; errors: { entityId: string; registrationId?: string; error: { type: string; status: number; detail: string } }[] };
+
+  test('an inclusive source offering purgeEntity receives the purge with the selection; local entities are purged too; local=true keeps it local', async () => {
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Crop', { operations: ['retrieveOps', 'purgeEntity'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Crop:1', type: 'Crop', kind: prop('wheat') });
+    const res = await kend.request('DELETE', 'entities?type=Crop&q=kind==%22wheat%22');
+    assert.equal(res.status, 204, res.body);
+    assert.equal(s.requests.length, 1);
+    const sent = s.requests[0]!;
+    assert.equal(sent.method, 'DELETE');
+    assert.equal(sent.path, '/ngsi-ld/v1/entities');
+    assert.equal(sent.query.get('type'), 'Crop');
+    assert.equal(sent.query.get('q'), 'kind=="wheat"');
+    assert.equal(sent.query.get('local'), null);
+    assert.equal(sent.headers.via, `1.1 ${BROKER}`);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Crop:1?local=true')).status, 404);
+    await kend.post('entities', { id: 'urn:ngsi-ld:Crop:2', type: 'Crop', kind: prop('rye') });
+    assert.equal((await kend.request('DELETE', 'entities?type=Crop&local=true')).status, 204);
+    assert.equal(s.requests.length, 1);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Crop:2?local=true')).status, 404);
+  });
+
+  test('drop: a source registered for some attributes gets only those it covers; a redirectionOps source counts; default federationOps does not', async () => {
+    const s = await source(() => ({ status: 204 }));
+    const reads = await source(() => ({ status: 204 }));
+    await register(s.url, 'Hive', { mode: 'redirect', operations: ['redirectionOps'] }, ['honey']);
+    await register(reads.url, 'Hive');
+    const res = await kend.request('DELETE', 'entities?type=Hive&drop=honey,wax');
+    assert.equal(res.status, 204, res.body);
+    assert.equal(s.requests.length, 1);
+    assert.equal(s.requests[0]!.query.get('drop'), 'honey');
+    assert.equal(reads.requests.length, 0);
+  });
+
+  test('an exclusive/redirect registration without purgeEntity → 409 Conflict, nothing purged or contacted', async () => {
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Byre', { mode: 'redirect', operations: ['retrieveOps'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Barn:1', type: 'Barn' });
+    const res = await kend.request('DELETE', 'entities?type=Byre,Barn');
+    assert.equal(res.status, 409, res.body);
+    assert.equal(res.json<{ type: string }>().type, 'https://uri.etsi.org/ngsi-ld/errors/Conflict');
+    assert.equal(s.requests.length, 0);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Barn:1?local=true')).status, 200);
+  });
+
+  test('failing, slow or garbage-answering sources → 207 BatchOperationResult with registrationId; the local purge and the other sources still happen', async () => {
+    const down = await source(() => ({ status: 500, json: { type: 'https://uri.etsi.org/ngsi-ld/errors/InternalError', title: 'Boom', detail: 'disk full' } }));
+    const slow = await source(() => ({ status: 204, delayMs: 5000 }));
+    const garbage = await source(() => ({ status: 200, raw: '{not json' }));
+    const notFound = await source(() => ({ status: 404 }));
+    const downReg = await register(down.url, 'Well', { operations: ['purgeEntity'] });
+    const slowReg = await register(slow.url, 'Well', { operations: ['purgeEntity'] });
+    await register(garbage.url, 'Well', { operations: ['purgeEntity'] });
+    await register(notFound.url, 'Well', { operations: ['purgeEntity'] });
+    await kend.post('entities', { id: 'urn:ngsi-ld:Well:1', type: 'Well' });
+    const res = await kend.request('DELETE', 'entities?type=Well');
+    assert.equal(res.status, 207, res.body);
+    const body = res.json<BatchBody>();
+    assert.deepEqual(body.success, []);
+    assert.deepEqual(body.errors.map((e) => e.registrationId).sort(), [downReg, slowReg].sort());
+    const fromDown = body.errors.find((e) => e.registrationId === downReg)!;
+    assert.equal(fromDown.entityId, 'urn:ngsi-ld:null');
+    assert.equal(fromDown.error.status, 500);
+    assert.match(fromDown.error.detail, /disk full/);
+    assert.equal((await kend.get('entities/urn:ngsi-ld:Well:1?local=true')).status, 404);
+    assert.equal(garbage.requests.length, 1);
+    assert.equal(notFound.requests.length, 1);
+    // Selected by id: the error entries name the ids.
+    const byId = await kend.request('DELETE', 'entities?id=urn:ngsi-ld:Well:7,urn:ngsi-ld:Well:8&type=Well');
+    assert.equal(byId.status, 207, byId.body);
+    assert.deepEqual([...new Set(byId.json<BatchBody>().errors.map((e) => e.entityId))].sort(), ['urn:ngsi-ld:Well:7', 'urn:ngsi-ld:Well:8']);
+  });
+
+  test('an invalid purge is 400 and forwards nothing', async () => {
+    const s = await source(() => ({ status: 204 }));
+    await register(s.url, 'Pond', { operations: ['purgeEntity'] });
+    assert.equal((await kend.request('DELETE', 'entities?type=Pond&drop=a&keep=b')).status, 400);
+    assert.equal((await kend.request('DELETE', 'entities?type=Pond&drop=in(valid')).status, 400);
+    assert.equal(s.requests.length, 0);
+  });
+});
+
+describe('Aggregated temporal queries with registered sources', () => {
+  const day = (d: number, h = 0) => `2026-04-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:00:00Z`;
+  const inst = (value: unknown, d: number, h: number) => ({ type: 'Property', value, observedAt: day(d, h) });
+  const window = `timerel=after&timeAt=${day(1)}&aggrPeriodDuration=P1D`;
+  const ALL = 'totalCount,distinctCount,sum,avg,min,max,stddev,sumsq';
+  type Triple = [number | string | null, string, string];
+  type Aggregated = Record<string, Record<string, Triple[]> | undefined>;
+  /** What a source holding temperature 30 on day 1 and 40 on day 2, and humidity 70 on day 1, answers. */
+  const remoteEntity = (id: string, type: string) => ({
+    id,
+    type,
+    temperature: {
+      type: 'Property',
+      totalCount: [[1, day(1), day(2)], [1, day(2), day(3)]],
+      distinctCount: [[1, day(1), day(2)], [1, day(2), day(3)]],
+      sum: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      avg: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      min: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      max: [[30, day(1), day(2)], [40, day(2), day(3)]],
+      stddev: [[0, day(1), day(2)], [0, day(2), day(3)]],
+      sumsq: [[900, day(1), day(2)], [1600, day(2), day(3)]],
+    },
+    humidity: { type: 'Property', totalCount: [[1, day(1), day(2)]], avg: [[70, day(1), day(2)]], sum: [[70, day(1), day(2)]] },
+  });
+
+  test('retrieve: a bucket held by several parties combines exactly (counts, sum, sumsq, min, max, avg and stddev from sum/count); distinctCount keeps the local value with warning 299', async () => {
+    const id = 'urn:ngsi-ld:Greenhouse:1';
+    const s = await source(() => ({ json: remoteEntity(id, 'Greenhouse') }));
+    const reg = await register(s.url, 'Greenhouse', { operations: ['retrieveTemporal', 'queryTemporal'] });
+    assert.equal((await kend.post('temporal/entities', { id, type: 'Greenhouse', temperature: [inst(10, 1, 1), inst(20, 1, 2)] })).status, 201);
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=${ALL}`);
+    assert.equal(res.status, 200, res.body);
+    const t = res.json<Aggregated>().temperature!;
+    assert.deepEqual(t.totalCount, [[3, day(1), day(2)], [1, day(2), day(3)]]);
+    assert.deepEqual(t.sum, [[60, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(t.sumsq, [[1400, day(1), day(2)], [1600, day(2), day(3)]]);
+    assert.deepEqual(t.min, [[10, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(t.max, [[30, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(t.avg, [[20, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.ok(Math.abs((t.stddev![0]![0] as number) - Math.sqrt(200 / 3)) < 1e-9);
+    assert.deepEqual(t.distinctCount, [[2, day(1), day(2)], [1, day(2), day(3)]], 'the local distinctCount is kept; the source-only bucket passes through');
+    assert.match(String(res.headers['ngsild-warning']), new RegExp(`^299 - "Context source ${reg} .*distinctCount of .*temperature of ${id}`));
+    assert.deepEqual(res.json<Aggregated>().humidity?.avg, [[70, day(1), day(2)]], 'an attribute only a source holds passes through');
+    const sent = s.requests[0]!;
+    assert.equal(sent.path, `/ngsi-ld/v1/temporal/entities/${id}`);
+    assert.equal(sent.query.get('format'), 'aggregatedValues');
+    assert.equal(sent.query.get('aggrMethods'), ALL);
+    assert.equal(sent.query.get('aggrPeriodDuration'), 'P1D');
+    assert.equal(sent.query.get('timerel'), 'after');
+    // Only the requested methods are rendered, though sum/avg/sumsq were asked of every party to combine stddev.
+    const onlyStddev = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=stddev&attrs=temperature`);
+    assert.deepEqual(Object.keys(onlyStddev.json<Aggregated>().temperature!).sort(), ['stddev', 'type']);
+    assert.equal(s.requests.at(-1)!.query.get('aggrMethods'), 'sum,avg,stddev,sumsq');
+    assert.equal(onlyStddev.headers['ngsild-warning'], undefined);
+    // local=true: local aggregates only.
+    const local = (await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=sum&local=true`)).json<Aggregated>();
+    assert.deepEqual(local.temperature!.sum, [[30, day(1), day(2)]]);
+  });
+
+  test('retrieve: an entity only a source holds passes through exactly; nobody holds it → 404', async () => {
+    const id = 'urn:ngsi-ld:Orangery:1';
+    const s = await source((req) => (req.path.endsWith(id) ? { json: remoteEntity(id, 'Orangery') } : { status: 404 }));
+    await register(s.url, 'Orangery', { operations: ['retrieveTemporal'] });
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=avg,distinctCount`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    const body = res.json<Aggregated>();
+    assert.deepEqual(body.temperature?.avg, [[30, day(1), day(2)], [40, day(2), day(3)]]);
+    assert.deepEqual(body.temperature?.distinctCount, [[1, day(1), day(2)], [1, day(2), day(3)]]);
+    assert.equal((await kend.get(`temporal/entities/urn:ngsi-ld:Orangery:2?${window}&format=aggregatedValues&aggrMethods=avg`)).status, 404);
+  });
+
+  test('query: GET and POST merge entities of local history and sources; a single bucket (no period) spans all parties', async () => {
+    const s = await source(() => ({ json: [remoteEntity('urn:ngsi-ld:Polytunnel:1', 'Polytunnel'), remoteEntity('urn:ngsi-ld:Polytunnel:2', 'Polytunnel')] }));
+    await register(s.url, 'Polytunnel', { operations: ['queryTemporal'] });
+    await kend.post('temporal/entities', { id: 'urn:ngsi-ld:Polytunnel:1', type: 'Polytunnel', temperature: [inst(10, 3, 5)] });
+    const res = await kend.get(`temporal/entities?type=Polytunnel&timerel=after&timeAt=${day(1)}&format=aggregatedValues&aggrMethods=max,totalCount&count=true`);
+    assert.equal(res.status, 200, res.body);
+    const body = res.json<(Aggregated & { id: string })[]>();
+    assert.deepEqual(body.map((e) => e.id), ['urn:ngsi-ld:Polytunnel:1', 'urn:ngsi-ld:Polytunnel:2']);
+    assert.equal(res.headers['ngsild-results-count'], '2');
+    // Without a period the local bucket is [day 1, newest + 1 ms); this source answers day buckets anyway, which cannot be
+    // placed in one bucket: the local value is kept and the conflict reported, not guessed. Its other entity passes through.
+    assert.deepEqual(body[0]!.temperature?.max, [[10, day(1), '2026-04-03T05:00:00.001Z']]);
+    assert.match(String(res.headers['ngsild-warning']), /^299 - ".*buckets with other boundaries of .*temperature of urn:ngsi-ld:Polytunnel:1/);
+    assert.deepEqual(body[1]!.temperature?.max, [[30, day(1), day(2)], [40, day(2), day(3)]]);
+    const sent = s.requests[0]!;
+    assert.equal(sent.query.get('format'), 'aggregatedValues');
+    assert.equal(sent.query.get('aggrMethods'), 'totalCount,max');
+    const post = await kend.post('temporal/entityOperations/query?format=aggregatedValues', {
+      type: 'Query',
+      entities: [{ type: 'Polytunnel' }],
+      temporalQ: { timerel: 'after', timeAt: day(1) },
+      aggrMethods: ['totalCount'],
+      aggrPeriodDuration: 'P1D',
+    });
+    assert.equal(post.status, 200, post.body);
+    const postSent = s.requests.at(-1)!;
+    assert.equal(postSent.method, 'POST');
+    assert.equal(postSent.path, '/ngsi-ld/v1/temporal/entityOperations/query');
+    assert.equal(postSent.query.get('format'), 'aggregatedValues');
+    assert.deepEqual(JSON.parse(postSent.body).aggrMethods, ['totalCount']);
+    assert.equal(JSON.parse(postSent.body).aggrPeriodDuration, 'P1D');
+    const first = post.json<(Aggregated & { id: string })[]>().find((e) => e.id === 'urn:ngsi-ld:Polytunnel:1')!;
+    assert.deepEqual(first.temperature?.totalCount, [[1, day(1), day(2)], [1, day(2), day(3)], [1, day(3), day(4)]]);
+  });
+
+  test('single-bucket answers of several parties combine over the union span', async () => {
+    const id = 'urn:ngsi-ld:Cloche:1';
+    const s = await source(() => ({ json: [{ id, type: 'Cloche', temperature: { type: 'Property', totalCount: [[2, day(1), day(6)]], max: [[50, day(1), day(6)]] } }] }));
+    await register(s.url, 'Cloche', { operations: ['queryTemporal'] });
+    await kend.post('temporal/entities', { id, type: 'Cloche', temperature: [inst(10, 2, 0), inst(60, 2, 1)] });
+    const res = await kend.get(`temporal/entities?type=Cloche&timerel=after&timeAt=${day(1)}&format=aggregatedValues&aggrMethods=max,totalCount`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.headers['ngsild-warning'], undefined);
+    const t = res.json<Aggregated[]>()[0]!.temperature!;
+    assert.deepEqual(t.totalCount, [[4, day(1), day(6)]]);
+    assert.deepEqual(t.max, [[60, day(1), day(6)]]);
+  });
+
+  test('sources that fail, stall, answer garbage or wrong types: local aggregates with warnings, never a 500', async () => {
+    const id = 'urn:ngsi-ld:Coldframe:1';
+    const answers: SourceAnswer[] = [
+      { raw: '{not json' },
+      { json: { id, type: 'Coldframe', temperature: { type: 'Property', avg: 'high' } } },
+      { json: { id, type: 'Coldframe', temperature: { type: 'Property', avg: [[1, 'yesterday', day(2)]] } } },
+      { json: [1, 2] },
+      { status: 500 },
+      { delayMs: 5000, json: remoteEntity(id, 'Coldframe') },
+    ];
+    for (const a of answers) await register((await source(() => a)).url, 'Coldframe', { operations: ['retrieveTemporal'] });
+    await kend.post('temporal/entities', { id, type: 'Coldframe', temperature: [inst(10, 1, 1)] });
+    const res = await kend.get(`temporal/entities/${id}?${window}&format=aggregatedValues&aggrMethods=avg`);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(res.json<Aggregated>().temperature?.avg, [[10, day(1), day(2)]]);
+    const codes = String(res.headers['ngsild-warning']).match(/(^|, )(111|299) - /g)!.map((m) => m.replace(/^, /, '').slice(0, 3));
+    assert.deepEqual(codes.sort(), ['111', '111', '111', '111', '299', '299']);
+  });
+});

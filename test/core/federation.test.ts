@@ -3,6 +3,7 @@
 // planning (operations, cooldown, attribute narrowing), forwarded headers and Via, write splitting,
 // warnings, and reading remote payloads.
 import { contentRangeEnd } from '../../src/core/federation/remote-temporal.ts';
+import { mergeAggregateParts, methodsToAsk, onlyRequested, readRemoteAggregates } from '../../src/core/federation/aggregate-merge.ts';
 import { mergeTemporalParts } from '../../src/core/federation/temporal-merge.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -159,5 +160,56 @@ describe('Distributed temporal answers (core/federation/temporal-merge.ts, remot
     assert.equal(all.cutAt?.text, '2026-03-01T04:00:00Z');
     const last = mergeTemporalParts([a, { entities: b.entities }], { timeProperty: 'observedAt', lastN: 2 });
     assert.deepEqual(last.entities[0]!.attrs.p!.map((i) => i.value), [3, 5]);
+  });
+});
+
+describe('Distributed aggregated answers (core/federation/aggregate-merge.ts)', () => {
+  type Methods = Parameters<typeof mergeAggregateParts>[1];
+  const b = (value: number | string | null, s = 0, e = 10) => ({ value, startMs: s, endMs: e });
+  const part = (attrs: Record<string, Partial<Record<Methods[number], ReturnType<typeof b>[]>>>) => ({
+    entities: [{ entity: { id: 'urn:x:1', types: ['T'], createdAt: '2026-01-01T00:00:00Z', modifiedAt: '2026-01-01T00:00:00Z' }, attrs }],
+    kinds: {},
+  });
+
+  test('helpers: avg and stddev ask for sum, avg (and sumsq) too; onlyRequested strips them again', () => {
+    assert.deepEqual(methodsToAsk(['stddev']), ['sum', 'avg', 'stddev', 'sumsq']);
+    assert.deepEqual(methodsToAsk(['max', 'totalCount']), ['totalCount', 'max']);
+    const merged = mergeAggregateParts([part({ p: { sum: [b(3)], avg: [b(1.5)] } })], ['sum', 'avg'], false);
+    assert.deepEqual(Object.keys(onlyRequested(merged.entities[0]!, ['avg']).attrs.p!), ['avg']);
+  });
+
+  test('avg and stddev use each party\'s numeric count (sum/avg), not totalCount, which also counts strings', () => {
+    // Party A: values 10, 20 and a string (totalCount 3); party B: 30.
+    const a = part({ p: { totalCount: [b(3)], sum: [b(30)], avg: [b(15)], sumsq: [b(500)], stddev: [b(5)], min: [b(10)], max: [b(20)] } });
+    const c = part({ p: { totalCount: [b(1)], sum: [b(30)], avg: [b(30)], sumsq: [b(900)], stddev: [b(0)], min: [b('z')], max: [b('z')] } });
+    const m = mergeAggregateParts([a, c], ['totalCount', 'sum', 'avg', 'min', 'max', 'stddev', 'sumsq'], false);
+    const p = m.entities[0]!.attrs.p!;
+    assert.equal(p.totalCount![0]!.value, 4);
+    assert.equal(p.avg![0]!.value, 20);
+    assert.ok(Math.abs((p.stddev![0]!.value as number) - Math.sqrt(200 / 3)) < 1e-9);
+    assert.equal(p.max![0]!.value, 20, 'numbers before strings');
+    assert.deepEqual(m.conflicts, []);
+  });
+
+  test('what cannot be exact keeps the first holder and is reported: distinctCount, avg 0 (count unknowable), misaligned buckets', () => {
+    const m = mergeAggregateParts([part({ p: { distinctCount: [b(2)], sum: [b(0)], avg: [b(0)] } }), part({ p: { distinctCount: [b(1)], sum: [b(4)], avg: [b(4)] } })], ['distinctCount', 'sum', 'avg'], false);
+    assert.equal(m.entities[0]!.attrs.p!.distinctCount![0]!.value, 2);
+    assert.equal(m.entities[0]!.attrs.p!.avg![0]!.value, 0);
+    assert.deepEqual(m.conflicts.map((c) => [c.part, c.method]).sort(), [[1, 'avg'], [1, 'distinctCount']]);
+    const shifted = mergeAggregateParts([part({ p: { max: [b(1, 0, 10)] } }), part({ p: { max: [b(9, 5, 15)] } })], ['max'], false);
+    assert.equal(shifted.entities[0]!.attrs.p!.max![0]!.value, 1);
+    assert.deepEqual(shifted.conflicts.map((c) => c.method), ['buckets']);
+    const single = mergeAggregateParts([part({ p: { max: [b(1, 0, 10)] } }), part({ p: { max: [b(9, 5, 15)] } })], ['max'], true);
+    assert.deepEqual(single.entities[0]!.attrs.p!.max, [b(9, 0, 15)], 'without a period one bucket spans the union');
+  });
+
+  test('a source\'s aggregated payload is validated: wrong shapes are unusable, names expanded', () => {
+    const terms = { expandTerm: (n: string) => `${DC}${n}`, compactIri: (i: string) => i } as unknown as TermMap;
+    const ok = readRemoteAggregates([{ id: 'urn:x:1', type: 'T', p: { type: 'Property', avg: [[1.5, '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z']] } }], terms, '2026-01-01T00:00:00Z', false);
+    assert.ok(ok.ok);
+    assert.deepEqual(Object.keys(ok.value.entities[0]!.attrs), [`${DC}p`]);
+    for (const bad of [{}, [{ id: 'x', type: 'T' }], [{ id: 'urn:x:1', type: 'T', p: { avg: [[true, '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z']] } }], [{ id: 'urn:x:1', type: 'T', p: 3 }], [{ id: 'urn:x:1', type: 'T', 'in(valid': { avg: [] } }]]) {
+      assert.equal(readRemoteAggregates(bad, terms, '2026-01-01T00:00:00Z', false).ok, false, JSON.stringify(bad));
+    }
   });
 });

@@ -190,6 +190,49 @@ describe('A regional Kend over two village Kends', () => {
     assert.deepEqual((await call(regional, 'GET', `temporal/entities?type=${T}&${SINCE}&local=true`)).json(), [], 'the regional store holds no history');
   });
 
+  test('an aggregated temporal query through the regional broker aggregates at the villages and merges per entity', async () => {
+    const res = await call(regional, 'GET', `temporal/entities?type=${T}&${SINCE}&attrs=temperature&format=aggregatedValues&aggrMethods=totalCount,max&limit=100`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('ngsild-warning'), null);
+    const list = res.json<{ id: string; temperature: { totalCount: [number, string, string][]; max: [number, string, string][] } }[]>();
+    assert.deepEqual(list.map((e) => e.id).sort(), ['v1-1', 'v1-2', 'v2-1', 'v2-2'].map((s) => `urn:ngsi-ld:${T}:${s}`));
+    const v21 = list.find((e) => e.id === `urn:ngsi-ld:${T}:v2-1`)!;
+    assert.deepEqual([v21.temperature.totalCount[0]![0], v21.temperature.max[0]![0]], [2, 99]);
+    const one = await call(regional, 'GET', `temporal/entities/urn:ngsi-ld:${T}:v2-1?${SINCE}&attrs=temperature&format=aggregatedValues&aggrMethods=avg`);
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.json<{ temperature: { avg: [number, string, string][] } }>().temperature.avg[0]![0], (10 + 99) / 2);
+  });
+
+  test('two brokers redirecting the same entities to each other: the request that comes back is answered 508 Loop Detected', async () => {
+    const back = await call(village1, 'POST', 'csourceRegistrations', {
+      id: 'urn:ngsi-ld:ContextSourceRegistration:back-to-regional',
+      type: 'ContextSourceRegistration',
+      information: [{ entities: [{ type: 'Ghost' }] }],
+      endpoint: regional.baseUrl,
+      mode: 'redirect',
+      operations: ['redirectionOps'],
+    });
+    assert.equal(back.status, 201, back.text);
+    await register('urn:ngsi-ld:ContextSourceRegistration:ghosts', village1.baseUrl, VILLAGE1, { information: [{ entities: [{ type: 'Ghost' }] }], mode: 'redirect', operations: ['redirectionOps'] });
+    try {
+      // regional → village1 (Via regional) → regional (Via regional, village1): 508 there, so village1 finds nothing.
+      const res = await call(regional, 'GET', 'entities/urn:ngsi-ld:Ghost:1');
+      assert.equal(res.status, 404, res.text);
+      // Without 508 the looping request would be a plain local 404 at the regional broker: no failure booked.
+      const failed = await eventually(async () => {
+        const r = (await call(village1, 'GET', 'csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:back-to-regional')).json<{ status?: string }>();
+        return r.status === 'failed' ? r : undefined;
+      }, 5000, 'village1 booked the 508 of the regional broker');
+      assert.equal(failed.status, 'failed');
+      const looped = await call(regional, 'GET', 'entities/urn:ngsi-ld:Ghost:1', undefined, { via: '1.1 village1, 1.1 regional' });
+      assert.equal(looped.status, 508, looped.text);
+      assert.equal(looped.json<{ type: string }>().type, 'https://uri.etsi.org/ngsi-ld/errors/LoopDetected');
+    } finally {
+      await call(regional, 'DELETE', 'csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:ghosts');
+      await call(village1, 'DELETE', 'csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:back-to-regional');
+    }
+  });
+
   test('a batch upsert through the regional broker reaches the village each entity belongs to', async () => {
     for (const [v, prefix] of [[village1, 'v1'], [village2, 'v2']] as const) {
       const res = await call(regional, 'POST', 'csourceRegistrations', {
@@ -245,5 +288,17 @@ describe('A regional Kend over two village Kends', () => {
     assert.equal(body.errors[0]!.error.type, 'https://uri.etsi.org/ngsi-ld/errors/InternalError');
     assert.match(body.errors[0]!.error.detail, /context source http:\/\/127\.0\.0\.1:\d+/);
     assert.equal((await call(village1, 'GET', `entities/urn:ngsi-ld:${T}:v1-1?options=keyValues`)).json<{ temperature: number }>().temperature, 5);
+  });
+
+  test('a purge through the regional broker purges the matching entities at the village that holds them', async () => {
+    for (const [i, honey] of [[1, 3], [2, 8]] as const) {
+      assert.equal((await call(village1, 'POST', 'entities', { id: `urn:ngsi-ld:Beehive:${i}`, type: 'Beehive', honey: { type: 'Property', value: honey } })).status, 201);
+    }
+    await register('urn:ngsi-ld:ContextSourceRegistration:hives', village1.baseUrl, VILLAGE1, { information: [{ entities: [{ type: 'Beehive' }] }], mode: 'redirect', operations: ['redirectionOps'] });
+    const res = await call(regional, 'DELETE', 'entities?type=Beehive&q=honey>5');
+    assert.equal(res.status, 204, res.text);
+    assert.equal((await call(village1, 'GET', 'entities/urn:ngsi-ld:Beehive:2')).status, 404);
+    assert.equal((await call(village1, 'GET', 'entities/urn:ngsi-ld:Beehive:1')).status, 200);
+    assert.deepEqual((await call(regional, 'GET', 'entities?type=Beehive')).json<{ id: string }[]>().map((e) => e.id), ['urn:ngsi-ld:Beehive:1']);
   });
 });

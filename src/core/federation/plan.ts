@@ -4,6 +4,7 @@
 // covers; the registration's tenant, contextSourceInfo headers, the client's Link and our Via travel along.
 // Pure.
 import { dateTimeToMillis } from '../datetime.ts';
+import { NgsiError } from '../errors.ts';
 import { isJsonObject } from '../json.ts';
 import type { ForwardingStatus, InfoView, RegistrationView } from '../registration/model.ts';
 import { attributeNamesOf } from '../registration/model.ts';
@@ -54,22 +55,39 @@ function coveredAttrs(infos: readonly InfoView[]): string[] | undefined {
   return [...out];
 }
 
+export interface PlanOptions {
+  nowMs: number;
+  defaultTimeoutMs: number;
+  /** The request's Via already lists this broker: it came back around a loop of registrations. */
+  looping?: boolean;
+}
+
+/** 508 Loop Detected (§6.3.17, §6.3.18): a looping request that only a remote source could serve. */
+export function loopDetected(view: RegistrationView): NgsiError {
+  return new NgsiError(
+    'LoopDetected',
+    `The request already passed through this broker (Via) and registration ${view.id} (${view.mode}) holds the data remotely: forwarding it again would loop`,
+  );
+}
+
 /**
  * The sources to ask, in registration order. `operations`: the request is served by any of them (e.g.
  * queryEntity or queryBatch). `requestedAttrs` (FQNs) narrow what is asked; a source covering none of them
- * is left out.
+ * is left out. A looping request (opts.looping) is asked of nobody: the inclusive and auxiliary
+ * registrations drop out (the operation completes locally) and an exclusive or redirect one that would
+ * serve it makes it a 508 Loop Detected — its data exists only remotely, on the path the request came by.
  */
 export function planSources(
   candidates: readonly Candidate[],
   operations: readonly OperationName[],
   requestedAttrs: readonly string[] | undefined,
-  opts: { nowMs: number; defaultTimeoutMs: number },
+  opts: PlanOptions,
 ): SourcePlan[] {
   const plans: SourcePlan[] = [];
   for (const c of candidates) {
     const offered = expandOperations(c.view.operations);
     if (!operations.some((op) => offered.has(op))) continue;
-    if (inCooldown(c.view, c.forwarding, opts.nowMs)) continue;
+    if (!opts.looping && inCooldown(c.view, c.forwarding, opts.nowMs)) continue;
     const covered = coveredAttrs(c.infos.map((i) => c.view.information[i]!).filter((i) => i !== undefined));
     let attrs: string[] | undefined = covered;
     if (requestedAttrs !== undefined) {
@@ -86,6 +104,11 @@ export function planSources(
     if (attrs !== undefined) plan.attrs = attrs;
     if (typeof c.view.payload.tenant === 'string') plan.tenant = c.view.payload.tenant;
     plans.push(plan);
+  }
+  if (opts.looping === true) {
+    const remoteOnly = plans.find((p) => p.view.mode === 'exclusive' || p.view.mode === 'redirect');
+    if (remoteOnly !== undefined) throw loopDetected(remoteOnly.view);
+    return [];
   }
   return plans;
 }

@@ -69,7 +69,11 @@ export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimit
           for (const n of names ?? []) if (!isValidName(n)) throw badRequestData(`"${n}" is not a valid attribute name`, 'Invalid purge');
           const attrs = (names ?? []).map((n) => req.context.terms.expandTerm(n));
           const scope: PurgeScope = drop !== undefined ? { kind: 'drop', attrs } : keep !== undefined ? { kind: 'keep', attrs } : { kind: 'entities' };
-          await queries.purge(req.tenant, query, scope);
+          // Registered sources offering purgeEntity take part (distributed write, §5.12); local=true keeps it local.
+          const ctx = forwardContext(req, req.query.bool('local'));
+          const federated = federation === undefined ? null : await federation.purge(ctx, { query, scope, params: req.query.entries }, (spare) => queries.purge(req.tenant, query, scope, spare));
+          if (federated === null) await queries.purge(req.tenant, query, scope);
+          else if (federated.status === 207) return { status: 207, body: federated.body };
           return { status: 204 };
         },
       },

@@ -61,7 +61,15 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
     };
     if (parsed.shape.kind === 'aggregated') {
       const { methods, period, sysAttrs, projection } = parsed.shape;
-      const res = await queries.aggregate(req.tenant, parsed.request, { methods, period }, page);
+      // Aggregates of registered sources merge with the local ones (distributed operation, §5.12).
+      const federated =
+        federation === undefined
+          ? null
+          : await federation.aggregateQuery(forwardContext(req, req.query.bool('local')), parsed.request, page, form, { methods, period }, (p, asked) =>
+              queries.aggregate(req.tenant, parsed.request, { methods: asked, period }, p),
+            );
+      if (federated !== null) Object.assign(headers, warningHeaders(federated.warnings));
+      const res = federated?.value ?? (await queries.aggregate(req.tenant, parsed.request, { methods, period }, page));
       addPaging(res, res.entities.length);
       const bodies = res.entities
         .map((e) => renderAggregatedEntity(e, terms(req), { sysAttrs, ...(projection ? { projection } : {}), kinds: res.kinds[e.entity.id] ?? {} }))
@@ -125,9 +133,20 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
           const parsed = temporalRetrieveFromParams(req.query, terms(req));
           if (parsed.shape.kind === 'aggregated') {
             const { methods, period, sysAttrs, projection } = parsed.shape;
-            const res = await queries.retrieveAggregated(req.tenant, id, parsed.request, { methods, period });
+            const federated =
+              federation === undefined
+                ? null
+                : await federation.aggregateRetrieve(forwardContext(req, req.query.bool('local')), id, parsed.request, req.query.entries, { methods, period }, (asked) =>
+                    localOrNull(() => queries.retrieveAggregated(req.tenant, id, parsed.request, { methods: asked, period })),
+                  );
+            const headers: Record<string, string> = federated === null ? {} : warningHeaders(federated.warnings);
+            if (federated !== null && federated.value === null) {
+              const err = notFound(`Entity ${id} has no temporal representation`, 'Entity not found');
+              return { status: 404, headers, body: err.toProblem() as unknown as JsonObject, context: 'none' };
+            }
+            const res = federated?.value ?? (await queries.retrieveAggregated(req.tenant, id, parsed.request, { methods, period }));
             const body = renderAggregatedEntity(res.entity, terms(req), { sysAttrs, ...(projection ? { projection } : {}), kinds: res.kinds });
-            return { status: 200, body: body ?? { id }, context: 'object', serialize: stringifyAggregated };
+            return { status: 200, headers, body: body ?? { id }, context: 'object', serialize: stringifyAggregated };
           }
           const federated =
             federation === undefined
