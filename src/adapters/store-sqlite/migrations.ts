@@ -1,6 +1,7 @@
 // Versioned SQLite schema migrations, applied in order at open inside one transaction (PRAGMA user_version).
 import type BetterSqlite3 from 'better-sqlite3';
 import { SQLITE_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.ts';
+import { SQLITE_ENTITY_MAP_DDL } from './entity-map-store.ts';
 import { SQLITE_REGISTRATION_DDL } from './registration-store.ts';
 import { SQLITE_SUBSCRIPTION_DDL } from './subscription-store.ts';
 import { backfillEntityIndex } from './entity-index.ts';
@@ -271,6 +272,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       DROP INDEX temporal_instances_created;
     `,
+  },
+  {
+    version: 8,
+    description: 'EntityMaps and their entries (entity-map-store.ts)',
+    // Released schema: the DDL text must never change; later changes go in a new migration.
+    sql: SQLITE_ENTITY_MAP_DDL,
   },
 ];
 
