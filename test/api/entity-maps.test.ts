@@ -2,10 +2,11 @@
 // /temporal/entityMaps?<query>, entityMap=true on queries and retrieves, paging over a map with the
 // NGSILD-EntityMap header while entities change, GET / PATCH / DELETE /entityMaps/{id}, tenants and expiry.
 // Time is an injected clock (offset from real time), so expiry needs no waiting.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Clock } from '../../src/ports/clock.ts';
 import { ERR, startKend, type TestResponse } from '../support/harness.ts';
+import { startFakeSource, type FakeSource } from '../support/fake-source.ts';
 
 let offsetMs = 0;
 const clock: Clock = { nowMs: () => Date.now() + offsetMs, nowIso: () => new Date(Date.now() + offsetMs).toISOString() };
@@ -302,5 +303,48 @@ describe('EntityMap expiry', () => {
     } finally {
       offsetMs -= 61_000;
     }
+  });
+});
+
+describe('EntityMaps with registered context sources', () => {
+  const FARM = (n: number): string => `urn:ngsi-ld:Farm:${n}`;
+  let remote = [2, 3];
+  let source: FakeSource;
+  let reg: string;
+
+  before(async () => {
+    source = await startFakeSource((req) => {
+      if (req.path === '/ngsi-ld/v1/entities') return { json: remote.map((n) => ({ id: FARM(n), type: 'Farm', n: { type: 'Property', value: n } })) };
+      const n = Number(/Farm:(\d+)$/.exec(req.path)?.[1]);
+      return remote.includes(n) ? { json: { id: FARM(n), type: 'Farm', n: { type: 'Property', value: n } } } : { status: 404, json: {} };
+    });
+    reg = 'urn:ngsi-ld:ContextSourceRegistration:emap-farms';
+    const res = await kend.post('csourceRegistrations', { id: reg, type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Farm' }] }], endpoint: source.url });
+    assert.equal(res.status, 201, res.body);
+    assert.equal((await kend.post('entities', { id: FARM(1), type: 'Farm', n: 1 })).status, 201);
+  });
+  after(async () => {
+    await source.close();
+  });
+
+  test('the map records which registration holds each entity ("@none" for local ones), and paging over it re-asks the sources', async () => {
+    const created = await kend.get('entityMaps?type=Farm');
+    assert.equal(created.status, 201, created.body);
+    assert.deepEqual(created.json<EntityMap>().entityMap, { [FARM(1)]: ['@none'], [FARM(2)]: [reg], [FARM(3)]: [reg] });
+    const url = mapUrlOf(created);
+    remote = [3, 4];
+    const page = await kend.get('entities?type=Farm&count=true', { 'NGSILD-EntityMap': url });
+    assert.equal(page.status, 200, page.body);
+    assert.deepEqual(ids(page), [FARM(1), FARM(3)]);
+    assert.equal(page.headers['ngsild-results-count'], '2');
+    assert.deepEqual((await getMap(url)).entityMap, { [FARM(1)]: ['@none'], [FARM(3)]: [reg] });
+    assert.ok(source.requests.length >= 2);
+  });
+
+  test('entityMap=true on a retrieve names the source that held the entity', async () => {
+    remote = [2];
+    const res = await kend.get(`entities/${FARM(2)}?entityMap=true`);
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual((await getMap(mapUrlOf(res))).entityMap, { [FARM(2)]: [reg] });
   });
 });
