@@ -1,6 +1,7 @@
 // In-process timings of single requests (no HTTP, no load generator), used while profiling for issue 8:
 //   node --import tsx scripts/inprocess-timing.ts MODE [N] [STORE]
-// MODE: load (N stations through batch upsert), q (type + q, 200 requests), patch (5,000 concurrent PATCHes),
+// MODE: load (N stations through batch upsert), q (type + q, 200 requests), get (KEND_TIMING_GETS by id, one at
+// a time), patch (KEND_TIMING_PATCHES, default 5,000, KEND_TIMING_CONCURRENCY at a time),
 // temporal (100,000 instances of one entity, then 40 aggregation requests). STORE: a SQLite file path
 // (default /var/tmp/kend-timing.db) or a postgres:// URL. KEND_HISTORY=false compares writes without history.
 // Add `node --cpu-prof` to profile; summarise with bench/profile-top.ts. Figures of one run on a busy machine
@@ -54,6 +55,13 @@ if (mode === 'load') {
     return request('GET', `/entities?type=${ENTITY_TYPE}&q=${encodeURIComponent(`temperature>=${lo};temperature<${(lo + 0.05).toFixed(2)}`)}`);
   });
   console.log(`type + q: ${percentiles(times)}`);
+} else if (mode === 'get') {
+  const C = Number(process.env.KEND_TIMING_GETS ?? 50000);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let k = 0; k < C; k++) await request('GET', `/entities/urn:ngsi-ld:${ENTITY_TYPE}:s${(k * 7919) % N}`);
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`get: ${Math.round(C / ((performance.now() - t0) / 1000))}/s, ${Math.round((cpu.user + cpu.system) / C)} µs CPU each`);
 } else if (mode === 'patch') {
   // KEND_TIMING_PATCHES in total, KEND_TIMING_CONCURRENCY at a time (10: like the benchmark's connections).
   const C = Number(process.env.KEND_TIMING_PATCHES ?? 5000);

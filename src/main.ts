@@ -55,6 +55,14 @@ import { createEntityService } from './services/entities.ts';
 import { createHttpForwarder } from './adapters/forward-http.ts';
 import { createFederation, type Federation } from './services/federation.ts';
 import { createTenantRegistry } from './services/tenants.ts';
+import type { EntityMapStore } from './ports/entity-map-store.ts';
+import { createEntityMapService } from './services/entity-maps.ts';
+import { createEntityMapQueries } from './services/entity-map-queries.ts';
+import { createEntityMapSweep } from './services/entity-map-sweep.ts';
+import { entityMapRoutes } from './http/routes/entity-maps.ts';
+import type { EntityMapping } from './http/routes/query.ts';
+import type { TemporalQueryService } from './services/temporal-queries.ts';
+import type { PeriodDuration } from './core/temporal/model.ts';
 
 export interface Kend {
   app: ReturnType<typeof createApp>;
@@ -71,6 +79,7 @@ type Stores = EntityStore & {
   temporal?: TemporalStore;
   registrations?: RegistrationStore;
   csourceSubscriptions?: CsourceSubscriptionStore;
+  entityMaps?: EntityMapStore;
 };
 
 export interface KendOverrides {
@@ -269,15 +278,39 @@ export async function buildKend(config: Readonly<KendConfig>, overrides: KendOve
   const entities = createEntityService({ store, clock, limits });
   const batch = createBatchService({ store, clock, limits, maxBatchSize: config.maxBatchSize, resolveContext });
   const queries = createEntityQueryService({ store, clock });
-  if (temporal !== undefined) {
+  const temporalQueries: TemporalQueryService | undefined =
+    temporal === undefined ? undefined : createTemporalQueryService({ temporal, instanceLimit: config.temporalInstanceLimit });
+
+  // EntityMaps (guide §19): kept in the store (shared by nodes, kept across restarts) when it provides the port.
+  const entityMapStore = 'entityMaps' in base ? base.entityMaps : undefined;
+  let emaps: EntityMapping | undefined;
+  if (entityMapStore !== undefined) {
+    const duration = (env: string, raw: string): PeriodDuration => {
+      const d = parseDuration(raw);
+      if (d === null || (d.months === 0 && d.ms === 0)) throw new ConfigError(env, `"${raw}" is not a positive ISO 8601 duration`);
+      return d;
+    };
+    const maps = createEntityMapService({
+      store: entityMapStore,
+      clock,
+      defaultLifetime: duration('KEND_ENTITY_MAP_LIFETIME', config.entityMapLifetime),
+      maxLifetime: duration('KEND_ENTITY_MAP_MAX_LIFETIME', config.entityMapMaxLifetime),
+      maxEntries: config.entityMapMaxEntries,
+    });
+    emaps = { maps, mapQueries: createEntityMapQueries({ maps, queries, ...(temporalQueries !== undefined ? { temporalQueries } : {}) }) };
+    const sweep = createEntityMapSweep({ sweep: () => maps.sweep(), intervalMs: config.entityMapSweepIntervalMs, logger });
+    sweep.start();
+    stoppers.push(() => sweep.stop());
+    routes.push(entityMapRoutes(emaps, queries, queryLimits, { ...(federation !== undefined ? { federation } : {}), temporal: temporalQueries !== undefined }));
+  }
+  if (temporal !== undefined && temporalQueries !== undefined) {
     const provision = createTemporalService({ store, temporal, clock, limits });
-    const temporalQueries = createTemporalQueryService({ temporal, instanceLimit: config.temporalInstanceLimit });
-    routes.push(temporalRoutes(provision, temporalQueries, config, federation));
+    routes.push(temporalRoutes(provision, temporalQueries, config, federation, emaps));
   }
   const app = createApp({
     maxBodyBytes: config.maxBodyBytes,
     logger,
-    routes: [entityRoutes(entities, federation), queryRoutes(queries, config, federation), discoveryRoutes(store, federation), batchRoutes(batch, federation), contextRoutes(contexts), ...routes],
+    routes: [entityRoutes(entities, federation, emaps), queryRoutes(queries, config, federation, emaps), discoveryRoutes(store, federation), batchRoutes(batch, federation), contextRoutes(contexts), ...routes],
     deps: { resolveContext, ensureContextUrl, tenantExists: (t) => tenants.exists(t) },
   });
   return {

@@ -42,6 +42,12 @@ export interface KendConfig {
   forwardMaxBytes: number;
   /** This broker's name in `Via` headers of forwarded requests (loop prevention); '' = a random one per process. */
   brokerId: string;
+  /** ISO 8601 duration: lifetime of an EntityMap whose request names none. */
+  entityMapLifetime: string;
+  /** ISO 8601 duration: the longest lifetime an EntityMap gets (requests and PATCHes asking more are cut to it). */
+  entityMapMaxLifetime: string;
+  entityMapMaxEntries: number;
+  entityMapSweepIntervalMs: number;
 }
 
 type Kind = 'int' | 'string' | 'url' | 'enum' | 'bool' | 'duration';
@@ -95,5 +101,9 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   { key: 'temporalInstanceLimit', env: 'KEND_TEMPORAL_INSTANCE_LIMIT', kind: 'int', default: 1000, min: 1, max: 100_000, description: 'Most instances per attribute in one temporal answer; more → 206 Partial Content with Content-Range' },
   { key: 'forwardTimeoutMs', env: 'KEND_FORWARD_TIMEOUT_MS', kind: 'int', default: 5000, min: 50, max: 600_000, description: 'Timeout of one request forwarded to a registered context source (unless its registration sets management.timeout); a source that does not answer in time makes the answer partial' },
   { key: 'forwardMaxBytes', env: 'KEND_FORWARD_MAX_BYTES', kind: 'int', default: 16_777_216, min: 1024, max: 1_073_741_824, description: 'Largest answer accepted from a context source; a larger one is dropped with NGSILD-Warning 111' },
+  { key: 'entityMapLifetime', env: 'KEND_ENTITY_MAP_LIFETIME', kind: 'duration', default: 'PT1H', description: 'Lifetime of an EntityMap whose request gives no `entityMapLifetime`, an ISO 8601 duration' },
+  { key: 'entityMapMaxLifetime', env: 'KEND_ENTITY_MAP_MAX_LIFETIME', kind: 'duration', default: 'P1D', description: 'Longest EntityMap lifetime: a longer `entityMapLifetime`, or a PATCHed `expiresAt` further away, is cut to it' },
+  { key: 'entityMapMaxEntries', env: 'KEND_ENTITY_MAP_MAX_ENTRIES', kind: 'int', default: 100_000, min: 1, max: 10_000_000, description: 'Most entities one EntityMap holds; creating a map for a query matching more → 403 TooManyResults' },
+  { key: 'entityMapSweepIntervalMs', env: 'KEND_ENTITY_MAP_SWEEP_INTERVAL_MS', kind: 'int', default: 60_000, min: 100, max: 86_400_000, description: 'How often expired EntityMaps are deleted from the store (they are invisible from their expiry on)' },
   { key: 'brokerId', env: 'KEND_BROKER_ID', kind: 'string', default: '', description: 'This broker\'s pseudonym in the Via header of forwarded requests (loop prevention); empty = a random one per process' },
 ];

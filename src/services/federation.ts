@@ -17,6 +17,7 @@ import { readRemoteTypes } from '../core/federation/remote-discovery.ts';
 import type { DiscoveryRow } from '../core/query/discovery.ts';
 import type { SourceWarning } from '../core/federation/warning.ts';
 import { badRequestData } from '../core/errors.ts';
+import { HELD_LOCALLY } from '../core/entity-map/model.ts';
 import type { UpdateResult } from '../core/model/write-ops.ts';
 import { federatedWrite, type SourceAccess, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
 import { answerOf, sourceWarning } from './federation-answer.ts';
@@ -78,6 +79,15 @@ export interface FederatedPage {
   entities: Entity[];
   hasMore: boolean;
   total?: number;
+  /** Entity id → who holds it: registration ids, "@none" for local data (for EntityMaps, §5.2.39). */
+  heldBy?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Books `source` as a holder of entity `id`. */
+function hold(heldBy: Map<string, string[]>, id: string, source: string): void {
+  const list = heldBy.get(id);
+  if (list === undefined) heldBy.set(id, [source]);
+  else if (!list.includes(source)) list.push(source);
 }
 
 /** Parameters that shape or page the answer: applied here over the merged result, never forwarded. */
@@ -299,7 +309,7 @@ export function createFederation(deps: FederationDeps) {
       target: { id: string; type?: TypeExpr; typeParam?: string },
       attrs: string[] | undefined,
       local: () => Promise<Entity | null>,
-    ): Promise<Federated<Entity | null> | null> {
+    ): Promise<(Federated<Entity | null> & { heldBy: string[] }) | null> {
       const selector = target.type === undefined ? { ids: [target.id] } : { ids: [target.id], type: target.type };
       const found = await candidates(ctx, { selectors: [selector], ...(attrs !== undefined ? { attrs } : {}), latestOnly: false });
       const plans = planSources(found, ['retrieveEntity'] satisfies OperationName[], attrs, planOptions(ctx));
@@ -317,6 +327,7 @@ export function createFederation(deps: FederationDeps) {
       ]);
       const views = plans.map((p) => p.view);
       let merged = own === null ? null : withoutRemotelyHeld(own, views);
+      const heldBy: string[] = merged === null ? [] : [HELD_LOCALLY];
       const warnings: SourceWarning[] = [];
       const auxiliary: Entity[] = [];
       const now = clock.nowIso();
@@ -327,11 +338,12 @@ export function createFederation(deps: FederationDeps) {
         const read = readRemoteEntity(a.body, target.id, ctx.terms, deps.limits, now);
         if (!read.ok) return void warnings.push(warn(plan, 111, read.reason));
         if (read.value === null) return;
+        if (!heldBy.includes(plan.view.id)) heldBy.push(plan.view.id);
         if (plan.view.mode === 'auxiliary') auxiliary.push(read.value);
         else merged = mergeEntity(merged, read.value);
       });
       for (const e of auxiliary) merged = mergeEntity(merged, e, true);
-      return { value: merged, warnings };
+      return { value: merged, warnings, heldBy };
     },
 
     /**
@@ -384,9 +396,12 @@ export function createFederation(deps: FederationDeps) {
       ]);
       const views = plans.map((p) => p.view);
       const byId = new Map<string, Entity>();
+      const heldBy = new Map<string, string[]>();
       for (const e of own.entities) {
         const kept = withoutRemotelyHeld(e, views);
-        if (kept !== null) byId.set(e.id, kept);
+        if (kept === null) continue;
+        byId.set(e.id, kept);
+        hold(heldBy, e.id, HELD_LOCALLY);
       }
       const warnings: SourceWarning[] = [];
       const auxiliary: Entity[] = [];
@@ -403,6 +418,7 @@ export function createFederation(deps: FederationDeps) {
         const count = Number(a.headers['ngsild-results-count']);
         let added = 0;
         for (const e of read.value) {
+          hold(heldBy, e.id, plan.view.id);
           if (plan.view.mode === 'auxiliary') {
             auxiliary.push(e);
             continue;
@@ -416,7 +432,7 @@ export function createFederation(deps: FederationDeps) {
       for (const e of auxiliary) byId.set(e.id, mergeEntity(byId.get(e.id) ?? null, e, true));
       const all = [...byId.values()];
       if (all.length > window) hasMore = true;
-      const value: FederatedPage = { entities: all.slice(page.offset, window), hasMore };
+      const value: FederatedPage = { entities: all.slice(page.offset, window), hasMore, heldBy };
       if (total !== undefined) value.total = Math.max(total, all.length);
       return { value, warnings };
     },

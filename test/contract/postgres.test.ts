@@ -121,7 +121,7 @@ if (!availability.ok) {
           assert.deepStrictEqual(
             tables.rows.map((r: { table_name: string }) => r.table_name),
             [
-              'contexts', 'csource_subscriptions', 'entities', 'entity_attrs', 'entity_geo', 'entity_types', 'kend_meta', 'outbox', 'registrations', 'schema_migrations',
+              'contexts', 'csource_subscriptions', 'entities', 'entity_attrs', 'entity_geo', 'entity_map_entries', 'entity_maps', 'entity_types', 'kend_meta', 'outbox', 'registrations', 'schema_migrations',
               'subscriptions', 'temporal_entities', 'temporal_instances', 'tenants',
             ],
           );

@@ -207,6 +207,8 @@ describe('SQLite store specifics', () => {
         'contexts',
         'csource_subscriptions',
         'entities',
+        'entity_map_entries',
+        'entity_maps',
         'entity_types',
         'geo_items',
         'geo_rtree',

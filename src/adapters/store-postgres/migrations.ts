@@ -2,6 +2,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { backfillV2, V2_FINAL_SQL, V2_SQL } from './migration-v2.ts';
 import { POSTGRES_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.ts';
+import { POSTGRES_ENTITY_MAP_DDL } from './entity-map-store.ts';
 import { POSTGRES_REGISTRATION_DDL } from './registration-store.ts';
 import { POSTGRES_SUBSCRIPTION_DDL } from './subscription-store.ts';
 import { TEMPORAL_DDL } from './migration-v4.ts';
@@ -107,6 +108,14 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'context source registrations and their subscriptions (registration-store.ts, csource-subscription-store.ts)',
     // Released schema: both DDL texts must never change; later changes go in a new migration.
     sql: POSTGRES_REGISTRATION_DDL + POSTGRES_CSOURCE_SUBSCRIPTION_DDL,
+  },
+  {
+    // EntityMaps. MERGE NOTE: v6 only on this branch; becomes v7 after the query-performance v6 lands
+    // (the DDL is self-contained, so renumbering is this one line).
+    version: 6,
+    description: 'EntityMaps and their entries (entity-map-store.ts)',
+    // Released schema: the DDL text must never change; later changes go in a new migration.
+    sql: POSTGRES_ENTITY_MAP_DDL,
   },
 ];
 

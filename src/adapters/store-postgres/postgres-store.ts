@@ -34,6 +34,8 @@ import type { RegistrationStore } from '../../ports/registration-store.ts';
 import { createPostgresCsourceSubscriptionStore } from './csource-subscription-store.ts';
 import { createPostgresRegistrationStore } from './registration-store.ts';
 import { createPostgresTemporalStore } from './temporal-store.ts';
+import { createPostgresEntityMapStore } from './entity-map-store.ts';
+import type { EntityMapStore } from '../../ports/entity-map-store.ts';
 import { writeHistories, type PendingHistory } from './temporal-write.ts';
 
 export interface PostgresStoreOptions {
@@ -103,7 +105,7 @@ function nonexistentTenant(tenant: TenantId): NgsiError {
  */
 export async function createPostgresStore(
   options: PostgresStoreOptions,
-): Promise<EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore; registrations: RegistrationStore; csourceSubscriptions: CsourceSubscriptionStore }> {
+): Promise<EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore; registrations: RegistrationStore; csourceSubscriptions: CsourceSubscriptionStore; entityMaps: EntityMapStore }> {
   const clock = options.clock ?? systemClock;
   const pool = new Pool({
     connectionString: options.url,
@@ -249,12 +251,14 @@ export async function createPostgresStore(
   const temporal = createPostgresTemporalStore(pool);
   const registrations = createPostgresRegistrationStore(pool, clock);
   const csourceSubscriptions = createPostgresCsourceSubscriptionStore(pool, clock);
+  const entityMaps = createPostgresEntityMapStore(pool);
 
   return {
     subscriptions,
     temporal,
     registrations,
     csourceSubscriptions,
+    entityMaps,
 
     async tenantExists(tenant) {
       if (tenant === DEFAULT_TENANT) return true;

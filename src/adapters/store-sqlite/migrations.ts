@@ -1,6 +1,7 @@
 // Versioned SQLite schema migrations, applied in order at open inside one transaction (PRAGMA user_version).
 import type BetterSqlite3 from 'better-sqlite3';
 import { SQLITE_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.ts';
+import { SQLITE_ENTITY_MAP_DDL } from './entity-map-store.ts';
 import { SQLITE_REGISTRATION_DDL } from './registration-store.ts';
 import { SQLITE_SUBSCRIPTION_DDL } from './subscription-store.ts';
 import { backfillEntityIndex } from './entity-index.ts';
@@ -274,10 +275,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
-    // Placeholder on this branch only: v8 is another branch's migration (EntityMaps); the merge puts it here
-    // and renumbers nothing else. An empty script keeps the versions 1..n without gaps.
-    description: 'reserved (EntityMaps, merged from another branch)',
-    sql: '',
+    description: 'EntityMaps and their entries (entity-map-store.ts)',
+    // Released schema: the DDL text must never change; later changes go in a new migration.
+    sql: SQLITE_ENTITY_MAP_DDL,
   },
   {
     version: 9,

@@ -24,6 +24,8 @@ import type { Sql } from './sql-fragment.ts';
 import { registerSqlFunctions } from './sql-functions.ts';
 import { createHistoryWriter } from './temporal-write.ts';
 import { createSqliteTemporalStore } from './temporal-store.ts';
+import { createSqliteEntityMapStore } from './entity-map-store.ts';
+import type { EntityMapStore } from '../../ports/entity-map-store.ts';
 import { createSqliteRegistrationStore } from './registration-store.ts';
 import { createSqliteCsourceSubscriptionStore } from './csource-subscription-store.ts';
 
@@ -93,7 +95,7 @@ function toStoredContext(row: ContextRow): StoredContext {
  */
 export function createSqliteStore(
   options: SqliteStoreOptions,
-): EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore; registrations: RegistrationStore; csourceSubscriptions: CsourceSubscriptionStore } {
+): EntityStore & { subscriptions: SubscriptionStore; temporal: TemporalStore; registrations: RegistrationStore; csourceSubscriptions: CsourceSubscriptionStore; entityMaps: EntityMapStore } {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path);
   const writeOutbox = createOutboxInserter(db);
@@ -104,6 +106,7 @@ export function createSqliteStore(
   const temporal = createSqliteTemporalStore(db);
   const registrations = createSqliteRegistrationStore(db, clock);
   const csourceSubscriptions = createSqliteCsourceSubscriptionStore(db, clock);
+  const entityMaps = createSqliteEntityMapStore(db);
 
   const prepared = new Map<string, BetterSqlite3.Statement<unknown[]>>();
   /** Prepares (or reuses) a compiled statement; least recently used ones are dropped first. */
@@ -287,6 +290,7 @@ export function createSqliteStore(
     temporal,
     registrations,
     csourceSubscriptions,
+    entityMaps,
     async tenantExists(tenant) {
       return tenantExistsSync(tenant);
     },

@@ -20,6 +20,9 @@ import type { OperationRequest, OperationResponse, RouteTable } from '../operati
 import { checkAttrName, checkEntityId, locationOf } from '../path-ids.ts';
 import { parseFormat, parseOptionTokens, parseReadOptions } from '../read-options.ts';
 import { API_ROOT } from '../app.ts';
+import { ENTITY_MAP_PARAMS, announce } from '../entity-map-header.ts';
+import { HELD_LOCALLY } from '../../core/entity-map/model.ts';
+import type { EntityMapping } from './query.ts';
 
 function target(req: OperationRequest): EntityTarget {
   const id = checkEntityId(req.path.entityId);
@@ -57,7 +60,7 @@ const emptyId = async (): Promise<OperationResponse> => {
   throw badRequestData('The entity id in the path is empty', 'Missing entity id');
 };
 
-export function entityRoutes(entities: EntityService, federation?: Federation): RouteTable {
+export function entityRoutes(entities: EntityService, federation?: Federation, emaps?: EntityMapping): RouteTable {
   const terms = (req: OperationRequest): TermMap => req.context.terms;
   const idPath = (id: string): string => encodeURIComponent(id).replace(/%3A/gi, ':');
   /** Passes the listed URL parameters on to context sources. */
@@ -109,13 +112,16 @@ export function entityRoutes(entities: EntityService, federation?: Federation): 
     },
     '/entities/:entityId': {
       GET: {
-        params: ['type', 'attrs', 'pick', 'omit', 'format', 'options', 'lang', 'geometryProperty', 'datasetId', 'local'],
+        params: ['type', 'attrs', 'pick', 'omit', 'format', 'options', 'lang', 'geometryProperty', 'datasetId', 'local', ...(emaps === undefined ? [] : ENTITY_MAP_PARAMS)],
         offers: 'ngsi-geo',
         async handle(req) {
           const t = target(req);
           const geo = req.responseType === GEO_JSON_TYPE;
           const opts = parseReadOptions(req.query, terms(req), geo);
           const local = req.query.bool('local');
+          const wantsMap = emaps !== undefined && req.query.bool('entityMap');
+          const lifetime = emaps?.maps.parseLifetime(req.query.get('entityMapLifetime'));
+          let heldBy = [HELD_LOCALLY];
           let entity: Entity;
           let headers: Record<string, string> = {};
           const attrs = opts.projection?.attrs === undefined ? undefined : [...opts.projection.attrs];
@@ -132,10 +138,15 @@ export function entityRoutes(entities: EntityService, federation?: Federation): 
               return { status: 404, headers, body: err.toProblem() as unknown as JsonObject, context: 'none' };
             }
             entity = federated.value;
+            heldBy = federated.heldBy;
           }
           if (!entityMatchesAttrs(entity, opts.projection)) throw notFound(`Entity ${t.id} has none of the requested attributes`, 'Entity not found');
           const body = geo ? renderFeature(entity, terms(req), opts, opts.geometryProperty) : renderEntity(entity, terms(req), opts);
           if (body === null) throw notFound(`The projection leaves nothing of entity ${t.id}`, 'Entity not found');
+          // entityMap=true (§19): a new map holding the entity (and the sources it came from), announced with the 200.
+          if (wantsMap && emaps !== undefined && lifetime !== undefined) {
+            Object.assign(headers, announce(await emaps.mapQueries.createFor(req.tenant, [{ entityId: entity.id, sources: heldBy }], lifetime), false));
+          }
           return { status: 200, headers, body, context: 'object' };
         },
       },

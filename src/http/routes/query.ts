@@ -7,7 +7,7 @@ import { entityMatchesAttrs } from '../../core/model/projection.ts';
 import { renderEntity } from '../../core/model/render-entity.ts';
 import { renderFeature, renderFeatureCollection } from '../../core/model/render-geojson.ts';
 import { isValidName } from '../../core/names.ts';
-import type { EntityQueryService, PurgeScope } from '../../services/entity-queries.ts';
+import type { EntityQueryService, PurgeScope, QueryResult } from '../../services/entity-queries.ts';
 import type { Federation, QueryForm } from '../../services/federation.ts';
 import { forwardContext, warningHeaders } from '../forwarding.ts';
 import { API_ROOT } from '../app.ts';
@@ -15,6 +15,9 @@ import { entityQueryFromBody, entityQueryFromParams, type QueryLimits } from '..
 import { GEO_JSON_TYPE } from '../media-types.ts';
 import type { OperationRequest, OperationResponse, RouteTable } from '../operation.ts';
 import { pageLinks, parsePage, type PageLimits } from '../pagination.ts';
+import { ENTITY_MAP_HEADER, ENTITY_MAP_PARAMS, NO_MAP, announce, entityMapPath, mapIntent } from '../entity-map-header.ts';
+import type { EntityMapService } from '../../services/entity-maps.ts';
+import type { EntityMapQueries, FederatedQuery } from '../../services/entity-map-queries.ts';
 import { QueryParams } from '../query-params.ts';
 import { parseReadOptions } from '../read-options.ts';
 
@@ -24,16 +27,40 @@ const PAGING = ['limit', 'offset', 'count', 'orderBy', 'collation'];
 
 export interface QueryRouteLimits extends QueryLimits, PageLimits {}
 
-export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimits, federation?: Federation): RouteTable {
+/** EntityMaps (guide §19), when the store keeps them. */
+export interface EntityMapping {
+  maps: EntityMapService;
+  mapQueries: EntityMapQueries;
+}
+
+export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimits, federation?: Federation, emaps?: EntityMapping): RouteTable {
+  const mapParams = emaps === undefined ? [] : ENTITY_MAP_PARAMS;
   async function answer(req: OperationRequest, query: EntityQuery, shapingParams: QueryParams, path: string, form: QueryForm, local: boolean): Promise<OperationResponse> {
     const terms = req.context.terms;
     const geo = req.responseType === GEO_JSON_TYPE;
     const opts = parseReadOptions(shapingParams, terms, geo);
     const page = parsePage(req.query, limits);
     const headers: Record<string, string> = {};
-    const federated = federation === undefined ? null : await federation.query(forwardContext(req, local), query, page, form, (p) => queries.query(req.tenant, query, p));
-    if (federated !== null) Object.assign(headers, warningHeaders(federated.warnings));
-    const result = federated?.value ?? (await queries.query(req.tenant, query, page));
+    const intent = emaps === undefined ? NO_MAP : await mapIntent(req, emaps.maps);
+    const runFederated: FederatedQuery | undefined =
+      federation === undefined ? undefined : (p) => federation.query(forwardContext(req, local), query, p, form, (lp) => queries.query(req.tenant, query, lp));
+    let status = 200;
+    let result: QueryResult;
+    if (intent.kind === 'use' && emaps !== undefined) {
+      // Paging over a live map (§19): its candidates only, filters re-checked; the header is echoed.
+      const mapped = await emaps.mapQueries.pageEntities(req.tenant, intent.head.id, query, page, runFederated);
+      Object.assign(headers, warningHeaders(mapped.warnings), { [ENTITY_MAP_HEADER]: entityMapPath(intent.head.id) });
+      result = mapped.result;
+    } else {
+      const federated = runFederated === undefined ? null : await runFederated(page);
+      if (federated !== null) Object.assign(headers, warningHeaders(federated.warnings));
+      result = federated?.value ?? (await queries.query(req.tenant, query, page));
+      if (intent.kind === 'create' && emaps !== undefined) {
+        const created = await emaps.mapQueries.createForEntities(req.tenant, query, intent.lifetime, runFederated);
+        Object.assign(headers, announce(created.head, true));
+        status = 201;
+      }
+    }
     const bodies: JsonObject[] = [];
     for (const entity of result.entities) {
       if (!entityMatchesAttrs(entity, opts.projection)) continue;
@@ -43,14 +70,14 @@ export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimit
     if (result.total !== undefined) headers['ngsild-results-count'] = String(result.total);
     const links = pageLinks(`${API_ROOT}${path}`, req.query, page, result.entities.length, result.hasMore);
     if (links.length > 0) headers.link = links.join(', ');
-    if (geo) return { status: 200, headers, body: renderFeatureCollection(bodies), context: 'object' };
-    return { status: 200, headers, body: bodies, context: 'each' };
+    if (geo) return { status, headers, body: renderFeatureCollection(bodies), context: 'object' };
+    return { status, headers, body: bodies, context: 'each' };
   }
 
   return {
     '/entities': {
       GET: {
-        params: [...SELECTION, ...SHAPING, ...PAGING],
+        params: [...SELECTION, ...SHAPING, ...PAGING, ...mapParams],
         offers: 'ngsi-geo',
         async handle(req) {
           const query = entityQueryFromParams(req.query, req.context.terms, limits);
@@ -80,7 +107,7 @@ export function queryRoutes(queries: EntityQueryService, limits: QueryRouteLimit
     },
     '/entityOperations/query': {
       POST: {
-        params: ['format', 'options', 'geometryProperty', 'local', 'expandValues', 'jsonKeys', ...PAGING],
+        params: ['format', 'options', 'geometryProperty', 'local', 'expandValues', 'jsonKeys', ...PAGING, ...mapParams],
         body: 'object',
         offers: 'ngsi-geo',
         async handle(req) {

@@ -8,7 +8,7 @@ import { renderAggregatedEntity, stringifyAggregated } from '../../core/temporal
 import { renderTemporalEntity } from '../../core/temporal/render-temporal.ts';
 import type { TemporalEntityInstances } from '../../core/temporal/model.ts';
 import type { TemporalService } from '../../services/temporal.ts';
-import type { TemporalQueryService } from '../../services/temporal-queries.ts';
+import type { InstancesResult, TemporalQueryService } from '../../services/temporal-queries.ts';
 import type { Federation } from '../../services/federation.ts';
 import type { TemporalForm } from '../../services/federation-temporal.ts';
 import { forwardContext, warningHeaders } from '../forwarding.ts';
@@ -16,6 +16,10 @@ import { API_ROOT } from '../app.ts';
 import type { QueryLimits } from '../entity-query-params.ts';
 import type { OperationRequest, OperationResponse, RouteTable } from '../operation.ts';
 import { pageLinks, parsePage, type PageLimits } from '../pagination.ts';
+import { ENTITY_MAP_HEADER, ENTITY_MAP_PARAMS, NO_MAP, announce, entityMapPath, mapIntent } from '../entity-map-header.ts';
+import { HELD_LOCALLY } from '../../core/entity-map/model.ts';
+import { inOrder, temporalOver } from '../../services/entity-map-queries.ts';
+import type { EntityMapping } from './query.ts';
 import { checkEntityId, locationOf } from '../path-ids.ts';
 import {
   TEMPORAL_PARAMS,
@@ -47,7 +51,14 @@ function instanceIdOf(req: OperationRequest): string {
   return id;
 }
 
-export function temporalRoutes(provision: TemporalService, queries: TemporalQueryService, limits: TemporalRouteLimits, federation?: Federation): RouteTable {
+export function temporalRoutes(
+  provision: TemporalService,
+  queries: TemporalQueryService,
+  limits: TemporalRouteLimits,
+  federation?: Federation,
+  emaps?: EntityMapping,
+): RouteTable {
+  const mapParams = emaps === undefined ? [] : ENTITY_MAP_PARAMS;
   const terms = (req: OperationRequest): TermMap => req.context.terms;
   const attrOf = (req: OperationRequest): string => terms(req).expandTerm(req.path.attrId!);
 
@@ -59,33 +70,64 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
       const links = pageLinks(`${API_ROOT}${path}`, req.query, page, returned, res.hasMore);
       if (links.length > 0) headers.link = links.join(', ');
     };
+    // EntityMaps (guide §19): over a live map, the page's entities are picked from its candidates first, then
+    // read like any page (so instance caps, aggregation and federation apply unchanged); paging facts come
+    // from the map.
+    const intent = emaps === undefined ? NO_MAP : await mapIntent(req, emaps.maps);
+    let status = 200;
+    let request = parsed.request;
+    let onMap: { ids: string[]; hasMore: boolean; total?: number } | undefined;
+    if (intent.kind === 'use' && emaps !== undefined) {
+      const p = await emaps.mapQueries.pageTemporalIds(req.tenant, intent.head.id, parsed.request, page);
+      onMap = { ids: p.items, hasMore: p.hasMore, ...(p.total !== undefined ? { total: p.total } : {}) };
+      request = temporalOver(parsed.request, p.items);
+      headers[ENTITY_MAP_HEADER] = entityMapPath(intent.head.id);
+    } else if (intent.kind === 'create' && emaps !== undefined) {
+      Object.assign(headers, announce(await emaps.mapQueries.createForTemporal(req.tenant, parsed.request, intent.lifetime), true));
+      status = 201;
+    }
+    const pageOf = onMap === undefined ? page : { limit: Math.max(onMap.ids.length, 1), offset: 0, count: false };
+    const emptyMapPage = onMap?.ids.length === 0;
+    /** A page read for the map's chosen ids, put in map order with the map's paging facts. */
+    const fromMap = <R extends { entities: E[]; hasMore: boolean; total?: number }, E extends { entity: { id: string } }>(res: R): R => {
+      if (onMap === undefined) return res;
+      const out: R = { ...res, entities: inOrder(onMap.ids, res.entities, (e) => e.entity.id), hasMore: onMap.hasMore };
+      if (onMap.total !== undefined) out.total = onMap.total;
+      return out;
+    };
     if (parsed.shape.kind === 'aggregated') {
       const { methods, period, sysAttrs, projection } = parsed.shape;
       // Aggregates of registered sources merge with the local ones (distributed operation, §5.12).
       const federated =
-        federation === undefined
+        federation === undefined || emptyMapPage
           ? null
-          : await federation.aggregateQuery(forwardContext(req, req.query.bool('local')), parsed.request, page, form, { methods, period }, (p, asked) =>
-              queries.aggregate(req.tenant, parsed.request, { methods: asked, period }, p),
+          : await federation.aggregateQuery(forwardContext(req, req.query.bool('local')), request, pageOf, form, { methods, period }, (p, asked) =>
+              queries.aggregate(req.tenant, request, { methods: asked, period }, p),
             );
       if (federated !== null) Object.assign(headers, warningHeaders(federated.warnings));
-      const res = federated?.value ?? (await queries.aggregate(req.tenant, parsed.request, { methods, period }, page));
+      const res = fromMap(
+        emptyMapPage ? { entities: [], hasMore: false, kinds: {} } : (federated?.value ?? (await queries.aggregate(req.tenant, request, { methods, period }, pageOf))),
+      );
       addPaging(res, res.entities.length);
       const bodies = res.entities
         .map((e) => renderAggregatedEntity(e, terms(req), { sysAttrs, ...(projection ? { projection } : {}), kinds: res.kinds[e.entity.id] ?? {} }))
         .filter((b): b is JsonObject => b !== null);
-      return { status: 200, headers, body: bodies, context: 'each', serialize: stringifyAggregated };
+      return { status, headers, body: bodies, context: 'each', serialize: stringifyAggregated };
     }
     const render = parsed.shape.render;
     // Instances from registered sources merge with local history (distributed operation, §5.12).
     const federated =
-      federation === undefined ? null : await federation.temporalQuery(forwardContext(req, req.query.bool('local')), parsed.request, page, form, (p) => queries.query(req.tenant, parsed.request, p));
+      federation === undefined || emptyMapPage
+        ? null
+        : await federation.temporalQuery(forwardContext(req, req.query.bool('local')), request, pageOf, form, (p) => queries.query(req.tenant, request, p));
     if (federated !== null) Object.assign(headers, warningHeaders(federated.warnings));
-    const res = federated?.value ?? (await queries.query(req.tenant, parsed.request, page));
+    const res = fromMap<InstancesResult, TemporalEntityInstances>(
+      emptyMapPage ? { entities: [], hasMore: false } : (federated?.value ?? (await queries.query(req.tenant, request, pageOf))),
+    );
     addPaging(res, res.entities.length);
     const bodies = res.entities.map((e) => renderTemporalEntity(e.entity, e.attrs, terms(req), render)).filter((b): b is JsonObject => b !== null);
     if (res.contentRange !== undefined) headers['content-range'] = res.contentRange;
-    return { status: res.contentRange !== undefined ? 206 : 200, headers, body: bodies, context: 'each' };
+    return { status: res.contentRange !== undefined ? 206 : status, headers, body: bodies, context: 'each' };
   }
 
   return {
@@ -104,7 +146,7 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
         },
       },
       GET: {
-        params: [...SELECTION, ...TEMPORAL_PARAMS, ...TEMPORAL_SHAPING, ...PAGING],
+        params: [...SELECTION, ...TEMPORAL_PARAMS, ...TEMPORAL_SHAPING, ...PAGING, ...mapParams],
         offers: 'ngsi',
         async handle(req) {
           return answerQuery(req, temporalQueryFromParams(req.query, terms(req), limits), '/temporal/entities', { method: 'GET', params: req.query.entries });
@@ -113,7 +155,7 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
     },
     '/temporal/entityOperations/query': {
       POST: {
-        params: ['format', 'options', 'local', 'expandValues', 'jsonKeys', ...PAGING],
+        params: ['format', 'options', 'local', 'expandValues', 'jsonKeys', ...PAGING, ...mapParams],
         body: 'object',
         offers: 'ngsi',
         async handle(req) {
@@ -126,11 +168,16 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
     },
     '/temporal/entities/:entityId': {
       GET: {
-        params: ['attrs', ...TEMPORAL_PARAMS, ...TEMPORAL_SHAPING, 'local'],
+        params: ['attrs', ...TEMPORAL_PARAMS, ...TEMPORAL_SHAPING, 'local', ...mapParams],
         offers: 'ngsi',
         async handle(req) {
           const id = checkEntityId(req.path.entityId);
           const parsed = temporalRetrieveFromParams(req.query, terms(req));
+          const wantsMap = emaps !== undefined && req.query.bool('entityMap');
+          const lifetime = emaps?.maps.parseLifetime(req.query.get('entityMapLifetime'));
+          /** entityMap=true (§19): a new map holding the entity, announced once the entity was found. */
+          const mapHeaders = async (): Promise<Record<string, string>> =>
+            wantsMap && emaps !== undefined && lifetime !== undefined ? announce(await emaps.mapQueries.createFor(req.tenant, [{ entityId: id, sources: [HELD_LOCALLY] }], lifetime), false) : {};
           if (parsed.shape.kind === 'aggregated') {
             const { methods, period, sysAttrs, projection } = parsed.shape;
             const federated =
@@ -146,6 +193,7 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
             }
             const res = federated?.value ?? (await queries.retrieveAggregated(req.tenant, id, parsed.request, { methods, period }));
             const body = renderAggregatedEntity(res.entity, terms(req), { sysAttrs, ...(projection ? { projection } : {}), kinds: res.kinds });
+            Object.assign(headers, await mapHeaders());
             return { status: 200, headers, body: body ?? { id }, context: 'object', serialize: stringifyAggregated };
           }
           const federated =
@@ -161,6 +209,7 @@ export function temporalRoutes(provision: TemporalService, queries: TemporalQuer
           } else res = { entity: federated.value.entity, ...(federated.value.contentRange !== undefined ? { contentRange: federated.value.contentRange } : {}) };
           const body = renderTemporalEntity(res.entity.entity, res.entity.attrs, terms(req), parsed.shape.render);
           if (res.contentRange !== undefined) headers['content-range'] = res.contentRange;
+          Object.assign(headers, await mapHeaders());
           return { status: res.contentRange !== undefined ? 206 : 200, headers, body: body ?? { id }, context: 'object' };
         },
       },
