@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createGroupCommitter } from '../../src/adapters/store-sqlite/group-commit.ts';
+import { createWalSyncer, type WalSyncer } from '../../src/adapters/store-sqlite/wal-sync.ts';
 
 describe('SQLite group commit', () => {
   let dir: string;
@@ -71,6 +72,89 @@ describe('SQLite group commit', () => {
     holder.exec('ROLLBACK');
     assert.equal(await group.run(() => 3), 3);
     holder.close();
+    db.close();
+  });
+
+  /** A WAL syncer whose flushes the test completes or fails by hand. */
+  function manualSyncer(): WalSyncer & { calls: number; finish(err?: Error): void } {
+    let pending: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+    return {
+      calls: 0,
+      sync() {
+        this.calls++;
+        return new Promise<void>((resolve, reject) => pending.push({ resolve, reject }));
+      },
+      finish(err) {
+        const now = pending;
+        pending = [];
+        for (const p of now) (err === undefined ? p.resolve() : p.reject(err));
+      },
+      async close() {},
+    };
+  }
+  const FULL = 2;
+
+  it('with a WAL syncer a group commits without blocking on fsync and is acknowledged only after the flush', async () => {
+    const { db, path } = open('d.db');
+    db.pragma('synchronous = FULL');
+    const syncer = manualSyncer();
+    let syncDuringWork = -1;
+    const group = createGroupCommitter(db, { walSync: syncer });
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    let acknowledged = false;
+    const write = group
+      .run(() => {
+        syncDuringWork = Number(db.pragma('synchronous', { simple: true }));
+        insert.run(1, 'a');
+        return 1;
+      })
+      .then((v) => {
+        acknowledged = true;
+        return v;
+      });
+    const other = new Database(path, { readonly: true });
+    const committed = async (): Promise<void> => {
+      for (let i = 0; i < 1000 && other.prepare('SELECT count(*) AS n FROM t').get()!.n !== 1; i++) await new Promise((r) => setImmediate(r));
+    };
+    await committed();
+    assert.deepEqual(other.prepare('SELECT count(*) AS n FROM t').get(), { n: 1 }, 'committed');
+    assert.equal(syncDuringWork, 1, 'the group ran with synchronous = NORMAL');
+    assert.equal(db.pragma('synchronous', { simple: true }), FULL, 'the connection is back to FULL after the commit');
+    assert.equal(syncer.calls, 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(acknowledged, false, 'not acknowledged before the flush completed');
+    syncer.finish();
+    assert.equal(await write, 1);
+    other.close();
+    db.close();
+  });
+
+  it('a failed flush rejects every write of its group although they committed', async () => {
+    const { db } = open('e.db');
+    const syncer = manualSyncer();
+    const group = createGroupCommitter(db, { walSync: syncer });
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const writes = [group.run(() => insert.run(1, 'a')), group.run(() => insert.run(2, 'b'))];
+    while (syncer.calls === 0) await new Promise((r) => setImmediate(r));
+    syncer.finish(new Error('EIO'));
+    const outcomes = await Promise.allSettled(writes);
+    assert.deepEqual(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'ok')), ['EIO', 'EIO']);
+    db.close();
+  });
+
+  it('createWalSyncer: none for an in-memory database; on a WAL file it flushes, and close waits for a running flush', async () => {
+    const memory = new Database(':memory:');
+    assert.equal(createWalSyncer(memory), null);
+    memory.close();
+    const { db } = open('f.db');
+    db.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run(1, 'a');
+    const syncer = createWalSyncer(db);
+    assert.ok(syncer !== null);
+    // Several callers during one flush share the next one; all resolve.
+    await Promise.all([syncer.sync(), syncer.sync(), syncer.sync()]);
+    const last = syncer.sync();
+    await syncer.close();
+    await last;
     db.close();
   });
 });

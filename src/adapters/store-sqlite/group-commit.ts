@@ -39,8 +39,10 @@ export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupC
   const limit = options.limit ?? DEFAULT_GROUP_LIMIT;
   const settle = options.settle ?? ((): void => {});
   const walSync = options.walSync ?? null;
-  // Prepared once: db.exec and db.pragma compile their SQL on every call, and a group runs two of these
-  // per write plus four per transaction.
+  // Prepared once: db.exec compiles its SQL on every call, and a group runs two of these per write plus two
+  // per transaction. Not the synchronous pragma: SQLite applies it while compiling the statement, so a
+  // prepared copy would take effect once, at prepare time, and do nothing when run (issue found by the test
+  // "with a WAL syncer a group commits without blocking on fsync…").
   const sql = {
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
@@ -48,11 +50,9 @@ export function createGroupCommitter(db: BetterSqlite3.Database, options: GroupC
     savepoint: db.prepare('SAVEPOINT kend_write'),
     release: db.prepare('RELEASE kend_write'),
     rollbackTo: db.prepare('ROLLBACK TO kend_write'),
-    normal: db.prepare('PRAGMA synchronous = NORMAL'),
-    full: db.prepare('PRAGMA synchronous = FULL'),
   };
-  const relax = (): void => void (walSync !== null && sql.normal.run());
-  const restore = (): void => void (walSync !== null && sql.full.run());
+  const relax = (): void => void (walSync !== null && db.pragma('synchronous = NORMAL'));
+  const restore = (): void => void (walSync !== null && db.pragma('synchronous = FULL'));
   let queue: Pending[] = [];
   let scheduled = false;
 
