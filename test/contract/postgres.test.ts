@@ -152,6 +152,39 @@ if (!availability.ok) {
         }
       });
 
+      it('migration v6 marks the ordered rows of attributes with several ordered values in their entity as multi', async () => {
+        const fresh = await createTestDatabase(baseUrl);
+        const pool = new Pool({ connectionString: fresh.url, max: 1 });
+        try {
+          await applyMigrations(pool, MIGRATIONS.slice(0, 5));
+          // Side rows as schema v5 wrote them (seq, attr, src): two instances of t in entity 1; one value and
+          // array elements in entity 2; two language strings in entity 3; one instance in entity 4.
+          const rows: [number, string, string][] = [
+            [1, 't', 'v'], [1, 't', 'v'], [1, 'u', 'v'],
+            [2, 't', 'v'], [2, 'a', 'e'], [2, 'a', 'e'],
+            [3, 'label', 'l'], [3, 'label', 'l'],
+            [4, 't', 'v'], [4, 'r', 'r'], [4, 'r', 'r'],
+          ];
+          for (const [seq, attr, src] of rows) {
+            await pool.query(
+              `INSERT INTO entity_attrs (tenant, seq, attr, kind, head, src) VALUES ('', $1, $2, 'Property', true, $3)`,
+              [seq, attr, src],
+            );
+          }
+          await applyMigrations(pool);
+          const marked = await pool.query<{ seq: string; attr: string }>(
+            'SELECT seq::text AS seq, attr FROM entity_attrs WHERE multi ORDER BY seq, attr',
+          );
+          assert.deepStrictEqual(
+            marked.rows.map((r) => `${r.seq}:${r.attr}`),
+            ['1:t', '1:t', '3:label', '3:label'],
+          );
+        } finally {
+          await pool.end();
+          await fresh.drop();
+        }
+      });
+
       it('two nodes appending 2 × 100 different attributes to one entity at once lose none', async () => {
         await reset();
         const [a, b] = [await open(), await open()];

@@ -29,6 +29,12 @@ export interface AttrColumns {
   str: (string | null)[];
   /** DateTime keys (see dateTimeKey) as decimal text. */
   dtk: (string | null)[];
+  /**
+   * True on the ordered rows (src 'v' or 'l') of an attribute that has several of them in its entity
+   * (instances, language strings): each bound of `a>=x;a<y` may then hold for a different value, so the
+   * two-sided range driver (query-compile.ts) adds these entities whole (migration v6).
+   */
+  multi: boolean[];
 }
 
 /** entity_geo rows: every valid GeoJSON value of a GeoProperty instance. */
@@ -175,8 +181,19 @@ function rootItems(inst: AttrInstance): [AttrRowSource, JsonValue][] {
   return [];
 }
 
+/** Sources that ordering comparisons (`<`, `>=`, …) read: values and language strings, not array elements. */
+export const ORDERED_SOURCES: readonly AttrRowSource[] = ['v', 'l'];
+
+/** Sets `multi` on the ordered rows from `first` on (one attribute's rows) when there are several. */
+function markMulti(c: AttrColumns, first: number): void {
+  let ordered = 0;
+  for (let i = first; i < c.src.length; i++) if (ORDERED_SOURCES.includes(c.src[i])) ordered += 1;
+  if (ordered < 2) return;
+  for (let i = first; i < c.src.length; i++) if (ORDERED_SOURCES.includes(c.src[i])) c.multi[i] = true;
+}
+
 function attrColumns(entity: Entity): AttrColumns {
-  const c: AttrColumns = { attr: [], kind: [], head: [], src: [], num: [], str: [], dtk: [] };
+  const c: AttrColumns = { attr: [], kind: [], head: [], src: [], num: [], str: [], dtk: [], multi: [] };
   const push = (attr: string, kind: string, head: boolean, src: AttrRowSource, item: JsonValue | undefined) => {
     const u = item === undefined ? undefined : unwrapTypedLiteral(item);
     c.attr.push(attr);
@@ -186,14 +203,17 @@ function attrColumns(entity: Entity): AttrColumns {
     c.num.push(typeof u === 'number' ? u : null);
     c.str.push(typeof u === 'string' ? textKey(u) : null);
     c.dtk.push(dateTimeKey(u));
+    c.multi.push(false);
   };
   for (const [name, instances] of Object.entries(entity.attrs)) {
     const attr = textKey(name);
+    const first = c.attr.length;
     for (const inst of instances) {
       const items = rootItems(inst);
       if (items.length === 0) push(attr, inst.type, true, 'n', undefined);
       items.forEach(([src, item], i) => push(attr, inst.type, i === 0, src, item));
     }
+    markMulti(c, first);
   }
   return c;
 }

@@ -108,6 +108,25 @@ export const MIGRATIONS: readonly Migration[] = [
     // Released schema: both DDL texts must never change; later changes go in a new migration.
     sql: POSTGRES_REGISTRATION_DDL + POSTGRES_CSOURCE_SUBSCRIPTION_DDL,
   },
+  {
+    version: 6,
+    description: 'entity_attrs.multi: attributes with several ordered values in one entity (two-sided range driver)',
+    // A q range such as `temperature>=10;temperature<11` is driven by one index range over both bounds
+    // (query-compile.ts rangeDrivers); an entity with several ordered values of the attribute (instances,
+    // language strings) could satisfy each bound with a different value, so the driver adds those entities,
+    // found through this small partial index. A constant default makes ADD COLUMN a catalogue change; the
+    // UPDATE marks the rows written so far as derive.ts markMulti does.
+    sql: `
+      ALTER TABLE entity_attrs ADD COLUMN multi boolean NOT NULL DEFAULT false;
+      UPDATE entity_attrs a SET multi = true
+      FROM (SELECT seq, attr FROM entity_attrs WHERE src IN ('v', 'l') GROUP BY seq, attr HAVING count(*) > 1) m
+      WHERE a.seq = m.seq AND a.attr = m.attr AND a.src IN ('v', 'l');
+      CREATE INDEX entity_attrs_multi ON entity_attrs (tenant, attr, seq) WHERE multi;
+      -- The planner needs the new column's statistics at once: without them it guesses half the rows are
+      -- multi and drives the query from the type instead (autovacuum comes only after enough writes).
+      ANALYZE entity_attrs;
+    `,
+  },
 ];
 
 /** The schema version this build writes and expects. */

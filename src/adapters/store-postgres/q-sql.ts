@@ -179,29 +179,43 @@ function channelsOf(path: QPath, inst: string, params: SqlParams): Channels {
   return out;
 }
 
+/** The entity_attrs column an indexed literal compares with, or undefined when none does. */
+function indexedColumn(lit: QLiteral): 'num' | 'str' | 'dtk' | undefined {
+  if (lit.kind === 'number') return 'num';
+  if (lit.kind === 'dateTime') return 'dtk';
+  if (lit.kind === 'string' || lit.kind === 'uri') return 'str';
+  return undefined;
+}
+
+/** `a.<column> op literal` on an entity_attrs row `a`, in a form its value indexes can range over. */
+function indexTest(op: string, lit: QLiteral, params: SqlParams): string {
+  if (lit.kind === 'number') return `a.num ${op} ${params.add(lit.value, 'float8')}`;
+  if (lit.kind === 'dateTime') return `a.dtk ${op} ${params.add(dateTimeKey(lit.value), 'bigint')}`;
+  if (lit.kind !== 'string' && lit.kind !== 'uri') return 'FALSE';
+  const key = textKey(lit.value);
+  // The index holds left(str, 200): a necessary bound on it lets the btree range apply.
+  const head = params.add(Array.from(key).slice(0, STR_INDEX_PREFIX).join(''), 'text');
+  const headOp = op === '>' ? '>=' : op === '<' ? '<=' : op;
+  return `left(a.str, ${STR_INDEX_PREFIX}) ${headOp} ${head} AND a.str ${op} ${params.add(key, 'text')}`;
+}
+
+/** Rows ordering comparisons read: never array elements nor references (derive.ts ORDERED_SOURCES). */
+const ORDERED_ROWS = `a.src IN ('v', 'l')`;
+
 /** `attr op literal` on a root path with numbers, text or DateTimes: answered by entity_attrs alone. */
 function indexedCompare(term: QCompare, params: SqlParams): Cond | undefined {
   const { path } = term;
   if (path.sub.length > 0 || path.meta !== undefined || path.jsonPath !== undefined) return undefined;
   if (term.op !== '==' && term.op !== '>' && term.op !== '>=' && term.op !== '<' && term.op !== '<=') return undefined;
   const lits = term.value.kind === 'list' ? term.value.items : term.value.kind === 'range' ? [term.value.min, term.value.max] : [term.value];
-  if (!lits.every((l) => l.kind === 'number' || l.kind === 'string' || l.kind === 'uri' || l.kind === 'dateTime')) return undefined;
-  const test = (op: string, lit: QLiteral): string => {
-    if (lit.kind === 'number') return `a.num ${op} ${params.add(lit.value, 'float8')}`;
-    if (lit.kind === 'dateTime') return `a.dtk ${op} ${params.add(dateTimeKey(lit.value), 'bigint')}`;
-    if (lit.kind !== 'string' && lit.kind !== 'uri') return 'FALSE';
-    const key = textKey(lit.value);
-    // The index holds left(str, 200): a necessary bound on it lets the btree range apply.
-    const head = params.add(Array.from(key).slice(0, STR_INDEX_PREFIX).join(''), 'text');
-    const headOp = op === '>' ? '>=' : op === '<' ? '<=' : op;
-    return `left(a.str, ${STR_INDEX_PREFIX}) ${headOp} ${head} AND a.str ${op} ${params.add(key, 'text')}`;
-  };
+  if (!lits.every((l) => indexedColumn(l) !== undefined)) return undefined;
+  const test = (op: string, lit: QLiteral): string => indexTest(op, lit, params);
   let cond: string;
   if (term.value.kind === 'list') cond = `(${term.value.items.map((l) => `(${test('=', l)})`).join(' OR ')})`;
   else if (term.value.kind === 'range') cond = `${test('>=', term.value.min)} AND ${test('<=', term.value.max)}`;
   else if (term.op === '==') cond = test('=', term.value);
   // Ordering never matches arrays (elements) nor references.
-  else cond = `a.src IN ('v', 'l') AND ${test(term.op, term.value as QLiteral)}`;
+  else cond = `${ORDERED_ROWS} AND ${test(term.op, term.value as QLiteral)}`;
   return exact(
     `EXISTS (SELECT 1 FROM entity_attrs a WHERE a.tenant = $1 AND a.seq = e.seq AND a.attr = ${params.add(textKey(path.attr), 'text')} AND ${cond})`,
   );
@@ -245,4 +259,48 @@ export function compileQ(expr: QExpr, params: SqlParams): Cond {
     case 'compare':
       return compareTerm(expr, params);
   }
+}
+
+/** A lower (`>`, `>=`) or upper (`<`, `<=`) bound on a root attribute with an indexed literal. */
+interface Bound {
+  attr: string;
+  op: '>' | '>=' | '<' | '<=';
+  lit: QLiteral;
+  column: 'num' | 'str' | 'dtk';
+}
+
+function boundOf(term: QExpr, side: 'lower' | 'upper'): Bound | undefined {
+  if (term.type !== 'compare') return undefined;
+  const { path, op, value } = term;
+  if (path.sub.length > 0 || path.meta !== undefined || path.jsonPath !== undefined) return undefined;
+  const ok = side === 'lower' ? op === '>' || op === '>=' : op === '<' || op === '<=';
+  if (!ok || value.kind === 'list' || value.kind === 'range' || value.kind === 'regex') return undefined;
+  const column = indexedColumn(value);
+  return column === undefined ? undefined : { attr: path.attr, op: op as Bound['op'], lit: value, column };
+}
+
+/**
+ * Driving conditions for the conjuncts `a>=x;a<y` of a q conjunction (issue 3 item 7): `e.seq` among the
+ * rows of ONE index range over both bounds, instead of two EXISTS probes per entity of the type. An
+ * entity with one ordered value of the attribute matches both bounds only through that value; one with
+ * several may match each bound with a different value, so those (entity_attrs.multi, migration v6) are
+ * added whole. Each condition is implied by the conjunction, so AND-ing it in keeps the result exact; the
+ * bounds' own EXISTS still decide the multi-valued entities.
+ */
+export function rangeDrivers(expr: QExpr, params: SqlParams): string[] {
+  const terms = expr.type === 'and' ? expr.items : [expr];
+  const lowers = terms.map((t) => boundOf(t, 'lower')).filter((b): b is Bound => b !== undefined);
+  const uppers = terms.map((t) => boundOf(t, 'upper')).filter((b): b is Bound => b !== undefined);
+  const out: string[] = [];
+  const driven = new Set<string>();
+  for (const lo of lowers) {
+    const hi = uppers.find((u) => u.attr === lo.attr && u.column === lo.column);
+    if (hi === undefined || driven.has(lo.attr)) continue;
+    driven.add(lo.attr);
+    const attr = params.add(textKey(lo.attr), 'text');
+    const rows = `SELECT a.seq FROM entity_attrs a WHERE a.tenant = $1 AND a.attr = ${attr}`;
+    const range = `${ORDERED_ROWS} AND ${indexTest(lo.op, lo.lit, params)} AND ${indexTest(hi.op, hi.lit, params)}`;
+    out.push(`e.seq IN (${rows} AND ${range} UNION ALL ${rows} AND a.multi)`);
+  }
+  return out;
 }

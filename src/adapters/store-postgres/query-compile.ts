@@ -5,7 +5,7 @@
 import type { EntityQuery, EntitySelector, OrderKey, PageRequest } from '../../core/query/entity-query.ts';
 import type { TypeExpr } from '../../core/query/type-expr.ts';
 import { compileGeo, compileScopeQ } from './geo-sql.ts';
-import { compileQ } from './q-sql.ts';
+import { compileQ, rangeDrivers } from './q-sql.ts';
 import { regexCond } from './regex-sql.ts';
 import { and, exact, FALSE, isExact, or, SqlParams, TRUE, type Cond, type SqlStatement } from './sql-build.ts';
 import { isStorableText, textKey } from './text-key.ts';
@@ -105,7 +105,10 @@ export function compileEntityQuery(tenant: string, query: EntityQuery): Compiled
         : exact(`EXISTS (SELECT 1 FROM entity_attrs a WHERE a.tenant = $1 AND a.seq = e.seq AND a.attr = ANY (${params.add(names, 'text[]')}))`),
     );
   }
-  if (query.q !== undefined) parts.push(compileQ(query.q, params));
+  if (query.q !== undefined) {
+    parts.push(compileQ(query.q, params));
+    parts.push(...rangeDrivers(query.q, params).map(exact));
+  }
   if (query.scopeQ !== undefined) parts.push(compileScopeQ(query.scopeQ, params));
   let geoDriver: string | undefined;
   if (query.geo !== undefined) {
