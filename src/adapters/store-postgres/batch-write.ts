@@ -149,7 +149,7 @@ export async function writeBatchStates(
   ] as const) {
     if (writes.length === 0) continue;
     const entities = writes.map((w) => w.entity);
-    const derived = entities.map(deriveEntity);
+    const derived = entities.map((e) => deriveEntity(e));
     const rows = entityRows(entities, writes.map((w) => w.doc), derived.map((d) => d.qdoc));
     const written = await client.query<{ seq: string; id: string }>(statementOf([tenant, ...rows]));
     const seqOf = new Map(written.rows.map((r) => [r.id, r.seq]));

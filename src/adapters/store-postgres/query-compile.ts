@@ -24,6 +24,11 @@ export interface CompiledQuery {
    * query from (query plans otherwise join every geo match before taking the first page).
    */
   geoDriver?: string;
+  /**
+   * The filter reads only e.tenant and e.types and the order is insertion order: the (tenant, seq)
+   * index, which includes types (migration v6), then answers which seqs a page holds on its own.
+   */
+  seqIndexOnly: boolean;
 }
 
 /** Values that PostgreSQL text cannot hold can never equal a stored value. */
@@ -120,7 +125,10 @@ export function compileEntityQuery(tenant: string, query: EntityQuery): Compiled
   const where = and(parts);
   const whereParams = params.values.length;
   const orderBy = [...(query.order ?? []).flatMap((k) => orderTerms(k, params)), 'e.seq ASC'].join(', ');
-  return { params, where, orderBy, whereParams, geoDriver };
+  const seqIndexOnly =
+    query.attrs === undefined && query.q === undefined && query.scopeQ === undefined && query.geo === undefined &&
+    (query.order ?? []).length === 0 && (query.selectors ?? []).every((s) => s.ids === undefined && s.idPattern === undefined);
+  return { params, where, orderBy, whereParams, geoDriver, seqIndexOnly };
 }
 
 /** Whether SQL alone decides the query (no reference confirmation needed). */
@@ -137,6 +145,16 @@ export function pageStatement(c: CompiledQuery, page: PageRequest): SqlStatement
   const limit = p.add(page.limit, 'bigint');
   const offset = p.add(page.offset, 'bigint');
   const where = c.where.sure;
+  if (!page.count && c.seqIndexOnly) {
+    // The page's seqs first (an index-only scan skips the offset without reading documents), then the
+    // documents of those alone.
+    return {
+      text: `SELECT d.doc::text AS doc FROM (
+        SELECT e.seq FROM entities e WHERE ${where} ORDER BY e.seq LIMIT ${limit} OFFSET ${offset}) k
+        JOIN entities d ON d.tenant = $1 AND d.seq = k.seq ORDER BY k.seq`,
+      values: p.values,
+    };
+  }
   if (!page.count) {
     return {
       text: `SELECT e.doc::text AS doc FROM entities e WHERE ${where} ORDER BY ${c.orderBy} LIMIT ${limit} OFFSET ${offset}`,

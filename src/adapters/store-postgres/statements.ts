@@ -22,6 +22,12 @@ const SELECT_CONTEXTS = `
 export const CLEAR_SIDE_ROWS = `old_attrs AS (DELETE FROM entity_attrs WHERE seq IN (SELECT seq FROM target)),
      old_geo AS (DELETE FROM entity_geo WHERE seq IN (SELECT seq FROM target))`;
 
+/** Removes the side rows of the seq in CTE `target` for the attribute keys (text[]) in parameter `attrs`. */
+function CLEAR_ATTR_SIDE_ROWS(attrs: string): string {
+  return `old_attrs AS (DELETE FROM entity_attrs WHERE seq IN (SELECT seq FROM target) AND attr = ANY (${attrs})),
+     old_geo AS (DELETE FROM entity_geo WHERE seq IN (SELECT seq FROM target) AND attr = ANY (${attrs}))`;
+}
+
 /**
  * Inserts the side rows of the entity in CTE `target` (tenant, seq) from array parameters starting at
  * `$first`: entity_attrs columns attr, kind, head, src, num, str, dtk; entity_geo attr, instance, GeoJSON;
@@ -100,7 +106,10 @@ export const sql = {
      ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(10)}`,
   ),
   // Keeps seq. Type rows: the stale ones go, the new ones come, the kept ones stay (disjoint sets). Side
-  // rows: all replaced (every part of a statement sees the same snapshot, so the deletes miss the inserts).
+  // rows: those of the attributes in $8 (keys of the attributes that changed, derive.ts changedAttrs) are
+  // replaced by the rows from $9 on, which hold those attributes only; the rest stay as they are (a
+  // partial update rewrites a few index rows, not every row of the entity, and no geometry it left alone).
+  // Every part of a statement sees the same snapshot, so the deletes miss the inserts.
   updateEntity: statement(
     'update_entity',
     `WITH target AS (
@@ -113,7 +122,7 @@ export const sql = {
      ), new_types AS (
        INSERT INTO entity_types (tenant, id, type) SELECT $1, $2, t FROM unnest($3::text[]) AS t
        ON CONFLICT DO NOTHING
-     ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(8)}`,
+     ), ${CLEAR_ATTR_SIDE_ROWS('$8::text[]')}, ${SIDE_ROWS(9)}`,
   ),
   // entity_types rows go with it (ON DELETE CASCADE); side rows in the same statement.
   deleteEntity: statement(
