@@ -279,28 +279,43 @@ function boundOf(term: QExpr, side: 'lower' | 'upper'): Bound | undefined {
   return column === undefined ? undefined : { attr: path.attr, op: op as Bound['op'], lit: value, column };
 }
 
+/** A q conjunction with some of its terms answered by range drivers (see rangeDrivers). */
+export interface DrivenQ {
+  /** Exact conditions on `e`, one per driven attribute: each replaces its two bounds. */
+  drivers: string[];
+  /** The other terms of the conjunction, undefined when none is left. */
+  rest: QExpr | undefined;
+}
+
 /**
- * Driving conditions for the conjuncts `a>=x;a<y` of a q conjunction (issue 3 item 7): `e.seq` among the
- * rows of ONE index range over both bounds, instead of two EXISTS probes per entity of the type. An
- * entity with one ordered value of the attribute matches both bounds only through that value; one with
- * several may match each bound with a different value, so those (entity_attrs.multi, migration v6) are
- * added whole. Each condition is implied by the conjunction, so AND-ing it in keeps the result exact; the
- * bounds' own EXISTS still decide the multi-valued entities.
+ * `a>=x;a<y` in a q conjunction (issue 3 item 7): `e.seq` among the rows of ONE index range over both
+ * bounds, instead of two EXISTS probes per entity of the type. Exact, so it replaces the two bounds: an
+ * entity with an ordered value (derive.ts ORDERED_SOURCES) of the attribute in the range satisfies both
+ * through it; one without such a value satisfies both only with two different values, and then it has
+ * several ordered values, all of them marked entity_attrs.multi (migration v6), which a small partial
+ * index finds and a GROUP BY decides (some value satisfies each bound).
  */
-export function rangeDrivers(expr: QExpr, params: SqlParams): string[] {
+export function rangeDrivers(expr: QExpr, params: SqlParams): DrivenQ {
   const terms = expr.type === 'and' ? expr.items : [expr];
-  const lowers = terms.map((t) => boundOf(t, 'lower')).filter((b): b is Bound => b !== undefined);
-  const uppers = terms.map((t) => boundOf(t, 'upper')).filter((b): b is Bound => b !== undefined);
-  const out: string[] = [];
-  const driven = new Set<string>();
-  for (const lo of lowers) {
-    const hi = uppers.find((u) => u.attr === lo.attr && u.column === lo.column);
-    if (hi === undefined || driven.has(lo.attr)) continue;
-    driven.add(lo.attr);
+  const lowers = terms.map((t) => [t, boundOf(t, 'lower')] as const).filter((x): x is [QExpr, Bound] => x[1] !== undefined);
+  const uppers = terms.map((t) => [t, boundOf(t, 'upper')] as const).filter((x): x is [QExpr, Bound] => x[1] !== undefined);
+  const drivers: string[] = [];
+  const consumed = new Set<QExpr>();
+  for (const [loTerm, lo] of lowers) {
+    const upper = uppers.find(([t, u]) => u.attr === lo.attr && u.column === lo.column && !consumed.has(t));
+    if (upper === undefined || consumed.has(loTerm)) continue;
+    const [hiTerm, hi] = upper;
+    consumed.add(loTerm).add(hiTerm);
     const attr = params.add(textKey(lo.attr), 'text');
     const rows = `SELECT a.seq FROM entity_attrs a WHERE a.tenant = $1 AND a.attr = ${attr}`;
-    const range = `${ORDERED_ROWS} AND ${indexTest(lo.op, lo.lit, params)} AND ${indexTest(hi.op, hi.lit, params)}`;
-    out.push(`e.seq IN (${rows} AND ${range} UNION ALL ${rows} AND a.multi)`);
+    const loTest = indexTest(lo.op, lo.lit, params);
+    const hiTest = indexTest(hi.op, hi.lit, params);
+    drivers.push(
+      `e.seq IN (${rows} AND ${ORDERED_ROWS} AND ${loTest} AND ${hiTest}
+        UNION ALL ${rows} AND a.multi GROUP BY a.seq HAVING bool_or(${loTest}) AND bool_or(${hiTest}))`,
+    );
   }
-  return out;
+  const left = terms.filter((t) => !consumed.has(t));
+  const rest = left.length === 0 ? undefined : left.length === 1 ? left[0] : { type: 'and' as const, items: left };
+  return { drivers, rest };
 }

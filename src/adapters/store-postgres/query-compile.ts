@@ -24,11 +24,8 @@ export interface CompiledQuery {
    * query from (query plans otherwise join every geo match before taking the first page).
    */
   geoDriver?: string;
-  /**
-   * The filter reads only e.tenant and e.types and the order is insertion order: the (tenant, seq)
-   * index, which includes types (migration v6), then answers which seqs a page holds on its own.
-   */
-  seqIndexOnly: boolean;
+  /** Insertion order (no order keys): a page can be chosen by seq first and its documents read after. */
+  seqOrder: boolean;
 }
 
 /** Values that PostgreSQL text cannot hold can never equal a stored value. */
@@ -111,8 +108,9 @@ export function compileEntityQuery(tenant: string, query: EntityQuery): Compiled
     );
   }
   if (query.q !== undefined) {
-    parts.push(compileQ(query.q, params));
-    parts.push(...rangeDrivers(query.q, params).map(exact));
+    const driven = rangeDrivers(query.q, params);
+    parts.push(...driven.drivers.map(exact));
+    if (driven.rest !== undefined) parts.push(compileQ(driven.rest, params));
   }
   if (query.scopeQ !== undefined) parts.push(compileScopeQ(query.scopeQ, params));
   let geoDriver: string | undefined;
@@ -125,10 +123,8 @@ export function compileEntityQuery(tenant: string, query: EntityQuery): Compiled
   const where = and(parts);
   const whereParams = params.values.length;
   const orderBy = [...(query.order ?? []).flatMap((k) => orderTerms(k, params)), 'e.seq ASC'].join(', ');
-  const seqIndexOnly =
-    query.attrs === undefined && query.q === undefined && query.scopeQ === undefined && query.geo === undefined &&
-    (query.order ?? []).length === 0 && (query.selectors ?? []).every((s) => s.ids === undefined && s.idPattern === undefined);
-  return { params, where, orderBy, whereParams, geoDriver, seqIndexOnly };
+  const seqOrder = (query.order ?? []).length === 0;
+  return { params, where, orderBy, whereParams, geoDriver, seqOrder };
 }
 
 /** Whether SQL alone decides the query (no reference confirmation needed). */
@@ -145,9 +141,10 @@ export function pageStatement(c: CompiledQuery, page: PageRequest): SqlStatement
   const limit = p.add(page.limit, 'bigint');
   const offset = p.add(page.offset, 'bigint');
   const where = c.where.sure;
-  if (!page.count && c.seqIndexOnly) {
-    // The page's seqs first (an index-only scan skips the offset without reading documents), then the
-    // documents of those alone.
+  if (!page.count && c.seqOrder) {
+    // The page's seqs first, then the documents of those alone: the documents of the rows a filter drops
+    // or the offset skips are never read, and a filter on the tenant and types alone is answered by an
+    // index-only scan of (tenant, seq) INCLUDE (types) (migration v6), which skips the offset in the index.
     return {
       text: `SELECT d.doc::text AS doc FROM (
         SELECT e.seq FROM entities e WHERE ${where} ORDER BY e.seq LIMIT ${limit} OFFSET ${offset}) k
