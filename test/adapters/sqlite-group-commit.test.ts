@@ -114,7 +114,7 @@ describe('SQLite group commit', () => {
       });
     const other = new Database(path, { readonly: true });
     const committed = async (): Promise<void> => {
-      for (let i = 0; i < 1000 && other.prepare('SELECT count(*) AS n FROM t').get()!.n !== 1; i++) await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 1000 && (other.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n !== 1; i++) await new Promise((r) => setImmediate(r));
     };
     await committed();
     assert.deepEqual(other.prepare('SELECT count(*) AS n FROM t').get(), { n: 1 }, 'committed');

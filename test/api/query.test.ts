@@ -77,6 +77,22 @@ describe('Query Entities selection', () => {
     assert.deepEqual(await q('t>=10;t<20'), ['urn:ngsi-ld:Probe:single', 'urn:ngsi-ld:Probe:two']);
     assert.deepEqual(await q('t>=40;t<10'), ['urn:ngsi-ld:Probe:two']);
     assert.deepEqual(await q('t>40;t<=50'), ['urn:ngsi-ld:Probe:outside', 'urn:ngsi-ld:Probe:two']);
+    // A second instance appended later: the entity is several-valued from then on, and back when it goes.
+    await kend.post('entities', { id: 'urn:ngsi-ld:Probe:grown', type: 'Probe', t: 15 }, T);
+    assert.deepEqual(await q('t>=40;t<20'), ['urn:ngsi-ld:Probe:two']);
+    const added = await kend.post('entities/urn:ngsi-ld:Probe:grown/attrs', { t: { type: 'Property', value: 50, datasetId: 'urn:ngsi-ld:Dataset:b' } }, T);
+    assert.equal(added.status, 204, added.body);
+    assert.deepEqual(await q('t>=40;t<20'), ['urn:ngsi-ld:Probe:grown', 'urn:ngsi-ld:Probe:two']);
+    const dropped = await kend.del(`entities/urn:ngsi-ld:Probe:grown/attrs/t?datasetId=${encodeURIComponent('urn:ngsi-ld:Dataset:b')}`, T);
+    assert.equal(dropped.status, 204, dropped.body);
+    assert.deepEqual(await q('t>=40;t<20'), ['urn:ngsi-ld:Probe:two']);
+    // Each string of a LanguageProperty is an alternative of its own; so is each instance of a string value.
+    await kend.post('entities', { id: 'urn:ngsi-ld:Probe:words', type: 'Probe', w: { type: 'LanguageProperty', languageMap: { en: 'b', az: 'y' } } }, T);
+    await kend.post('entities', { id: 'urn:ngsi-ld:Probe:word', type: 'Probe', w: 'm' }, T);
+    assert.deepEqual(await q('w>="x";w<"c"'), ['urn:ngsi-ld:Probe:words']);
+    assert.deepEqual(await q('w>"a";w<"n"'), ['urn:ngsi-ld:Probe:word', 'urn:ngsi-ld:Probe:words']);
+    assert.deepEqual(await q('w>"c";w<"x"'), ['urn:ngsi-ld:Probe:word', 'urn:ngsi-ld:Probe:words']);
+    assert.deepEqual(await q('w>"y";w<"z"'), []);
   });
 
   test('q syntax errors answer 400; a list with an ordering operator answers 400', async () => {

@@ -152,6 +152,80 @@ if (!availability.ok) {
         }
       });
 
+      it('migration v7 marks the ordered rows of attributes with several ordered values in their entity as multi', async () => {
+        const fresh = await createTestDatabase(baseUrl);
+        const pool = new Pool({ connectionString: fresh.url, max: 1 });
+        try {
+          await applyMigrations(pool, MIGRATIONS.slice(0, 6)); // up to v6 (EntityMaps): the rows below are as schemas v5 and v6 wrote them
+          // Side rows as schema v5 wrote them (seq, attr, src): two instances of t in entity 1; one value and
+          // array elements in entity 2; two language strings in entity 3; one instance in entity 4.
+          const rows: [number, string, string][] = [
+            [1, 't', 'v'], [1, 't', 'v'], [1, 'u', 'v'],
+            [2, 't', 'v'], [2, 'a', 'e'], [2, 'a', 'e'],
+            [3, 'label', 'l'], [3, 'label', 'l'],
+            [4, 't', 'v'], [4, 'r', 'r'], [4, 'r', 'r'],
+          ];
+          for (const [seq, attr, src] of rows) {
+            await pool.query(
+              `INSERT INTO entity_attrs (tenant, seq, attr, kind, head, src) VALUES ('', $1, $2, 'Property', true, $3)`,
+              [seq, attr, src],
+            );
+          }
+          await applyMigrations(pool);
+          const marked = await pool.query<{ seq: string; attr: string }>(
+            'SELECT seq::text AS seq, attr FROM entity_attrs WHERE multi ORDER BY seq, attr',
+          );
+          assert.deepStrictEqual(
+            marked.rows.map((r) => `${r.seq}:${r.attr}`),
+            ['1:t', '1:t', '3:label', '3:label'],
+          );
+        } finally {
+          await pool.end();
+          await fresh.drop();
+        }
+      });
+
+      it('an update rewrites the side rows of the changed attributes only, leaving exactly those of the new version', async () => {
+        await reset();
+        const store = await open();
+        const id = 'urn:x:side';
+        const prop = (value: unknown, datasetId?: string) =>
+          ({ type: 'Property' as const, value, createdAt: T0, modifiedAt: T0, ...(datasetId === undefined ? {} : { datasetId }) }) as Entity['attrs'][string][number];
+        const geo = (lon: number) =>
+          ({ type: 'GeoProperty' as const, value: { type: 'Point', coordinates: [lon, 40] }, createdAt: T0, modifiedAt: T0 }) as Entity['attrs'][string][number];
+        const put = (e: Entity) => store.writeEntity(DEFAULT_TENANT, id, () => ({ put: e, result: null }), NO_CREATE);
+        const sideRows = async () => {
+          const attrs = await admin.query<{ r: string }>(
+            `SELECT concat_ws('|', a.attr, a.kind, a.head, a.src, a.num, a.str, a.dtk, a.multi) AS r
+             FROM entity_attrs a JOIN entities e ON e.seq = a.seq WHERE e.id = $1 ORDER BY 1`,
+            [id],
+          );
+          const geos = await admin.query<{ r: string }>(
+            `SELECT concat_ws('|', g.attr, g.instance_key, g.valid, ST_AsText(g.geom)) AS r
+             FROM entity_geo g JOIN entities e ON e.seq = g.seq WHERE e.id = $1 ORDER BY 1`,
+            [id],
+          );
+          return [...attrs.rows.map((x) => x.r), ...geos.rows.map((x) => x.r)];
+        };
+        const versions: Entity[] = [
+          { ...entity(id), attrs: { a: [prop(1)], b: [prop('x')], loc: [geo(47)] } },
+          // a changed, c added, b and loc untouched.
+          { ...entity(id), attrs: { a: [prop(2)], b: [prop('x')], loc: [geo(47)], c: [prop(3)] } },
+          // a gains a second instance (multi), b removed, loc moved, types changed.
+          { ...entity(id, ['urn:T', 'urn:U']), attrs: { a: [prop(2), prop(5, 'urn:d')], loc: [geo(48)], c: [prop(3)] } },
+          // a back to one instance.
+          { ...entity(id), attrs: { a: [prop(5, 'urn:d')], loc: [geo(48)], c: [prop(3)] } },
+        ];
+        for (const v of versions) {
+          await put(v);
+          const incremental = await sideRows();
+          // The rows a create of the same version writes: every attribute derived afresh.
+          await store.writeEntity(DEFAULT_TENANT, id, () => ({ remove: true, result: null }), NO_CREATE);
+          await put(v);
+          assert.deepStrictEqual(incremental, await sideRows());
+        }
+      });
+
       it('two nodes appending 2 × 100 different attributes to one entity at once lose none', async () => {
         await reset();
         const [a, b] = [await open(), await open()];

@@ -101,8 +101,24 @@ function genTerm(rng: Rng): QExpr {
   }
 }
 
+/**
+ * `a>x;a<y` (each operator either strict or not) on one path, sometimes with a further term: the two-sided
+ * ranges both stores drive by one index range (entities whose instances satisfy each bound differently
+ * included).
+ */
+function genRangePair(rng: Rng): QExpr {
+  const path = genPath(rng);
+  const items: QExpr[] = [
+    { type: 'compare', path, op: rng.pick(['>', '>='] as const), value: literalFor(rng, path) },
+    { type: 'compare', path, op: rng.pick(['<', '<='] as const), value: literalFor(rng, path) },
+  ];
+  if (rng.bool(0.3)) items.push(genTerm(rng));
+  return { type: 'and', items: rng.bool() ? items : items.reverse() };
+}
+
 /** A q AST: terms combined with and/or, flattened as the parser builds them. */
 export function genQExpr(rng: Rng, depth = 0): QExpr {
+  if (depth === 0 && rng.bool(0.15)) return genRangePair(rng);
   if (depth > 2 || rng.bool(0.55)) return genTerm(rng);
   const type = rng.bool(0.4) ? 'and' : 'or';
   const items: QExpr[] = [];

@@ -36,7 +36,7 @@ export function recordRemove(state: BatchEntityState): void {
 function batchSideRows(derived: readonly Derived[], seqs: readonly string[]): Param[] {
   const attrSeq: string[] = [];
   const geoSeq: string[] = [];
-  const a: AttrColumns = { attr: [], kind: [], head: [], src: [], num: [], str: [], dtk: [] };
+  const a: AttrColumns = { attr: [], kind: [], head: [], src: [], num: [], str: [], dtk: [], multi: [] };
   const g: GeoColumns = { attr: [], instance: [], geojson: [] };
   derived.forEach((d, k) => {
     for (const key of Object.keys(a) as (keyof AttrColumns)[]) (a[key] as unknown[]).push(...d.attrs[key]);
@@ -44,7 +44,7 @@ function batchSideRows(derived: readonly Derived[], seqs: readonly string[]): Pa
     for (let i = 0; i < d.attrs.attr.length; i++) attrSeq.push(seqs[k]);
     for (let i = 0; i < d.geo.attr.length; i++) geoSeq.push(seqs[k]);
   });
-  return [attrSeq, a.attr, a.kind, a.head, a.src, a.num, a.str, a.dtk, geoSeq, g.attr, g.instance, g.geojson];
+  return [attrSeq, a.attr, a.kind, a.head, a.src, a.num, a.str, a.dtk, a.multi, geoSeq, g.attr, g.instance, g.geojson];
 }
 
 /** Entity rows zipped from three JSON arrays, each element read once (json operators re-read the text). */
@@ -95,16 +95,16 @@ const batchSql = {
     `WITH old_attrs AS (DELETE FROM entity_attrs WHERE seq = ANY ($2::bigint[])),
      old_geo AS (DELETE FROM entity_geo WHERE seq = ANY ($2::bigint[])),
      new_attrs AS (
-       INSERT INTO entity_attrs (tenant, seq, attr, kind, head, src, num, str, dtk)
-       SELECT $1, a.seq, a.attr, a.kind, a.head, a.src::"char", a.num, a.str, a.dtk
-       FROM unnest($3::bigint[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::float8[], $9::text[], $10::bigint[])
-         AS a(seq, attr, kind, head, src, num, str, dtk)
+       INSERT INTO entity_attrs (tenant, seq, attr, kind, head, src, num, str, dtk, multi)
+       SELECT $1, a.seq, a.attr, a.kind, a.head, a.src::"char", a.num, a.str, a.dtk, a.multi
+       FROM unnest($3::bigint[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::float8[], $9::text[], $10::bigint[],
+         $11::boolean[]) AS a(seq, attr, kind, head, src, num, str, dtk, multi)
      )
      INSERT INTO entity_geo (tenant, seq, attr, instance_key, valid, geom, geog)
      SELECT $1, g.seq, g.attr, g.inst, (ST_IsValidDetail(g.geom)).valid, g.geom, g.geom::geography
      FROM (
        SELECT x.seq, x.attr, x.inst, ST_Force2D(ST_GeomFromGeoJSON(x.geojson)) AS geom
-       FROM unnest($11::bigint[], $12::text[], $13::int[], $14::text[]) AS x(seq, attr, inst, geojson)
+       FROM unnest($12::bigint[], $13::text[], $14::int[], $15::text[]) AS x(seq, attr, inst, geojson)
      ) g`,
   ),
 };
@@ -149,7 +149,7 @@ export async function writeBatchStates(
   ] as const) {
     if (writes.length === 0) continue;
     const entities = writes.map((w) => w.entity);
-    const derived = entities.map(deriveEntity);
+    const derived = entities.map((e) => deriveEntity(e));
     const rows = entityRows(entities, writes.map((w) => w.doc), derived.map((d) => d.qdoc));
     const written = await client.query<{ seq: string; id: string }>(statementOf([tenant, ...rows]));
     const seqOf = new Map(written.rows.map((r) => [r.id, r.seq]));

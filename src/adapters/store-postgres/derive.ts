@@ -29,6 +29,12 @@ export interface AttrColumns {
   str: (string | null)[];
   /** DateTime keys (see dateTimeKey) as decimal text. */
   dtk: (string | null)[];
+  /**
+   * True on the ordered rows (src 'v' or 'l') of an attribute that has several of them in its entity
+   * (instances, language strings): each bound of `a>=x;a<y` may then hold for a different value, so the
+   * two-sided range driver (query-compile.ts) adds these entities whole (migration v7).
+   */
+  multi: boolean[];
 }
 
 /** entity_geo rows: every valid GeoJSON value of a GeoProperty instance. */
@@ -175,8 +181,35 @@ function rootItems(inst: AttrInstance): [AttrRowSource, JsonValue][] {
   return [];
 }
 
-function attrColumns(entity: Entity): AttrColumns {
-  const c: AttrColumns = { attr: [], kind: [], head: [], src: [], num: [], str: [], dtk: [] };
+/** Sources that ordering comparisons (`<`, `>=`, …) read: values and language strings, not array elements. */
+export const ORDERED_SOURCES: readonly AttrRowSource[] = ['v', 'l'];
+
+/** Sets `multi` on the ordered rows from `first` on (one attribute's rows) when there are several. */
+function markMulti(c: AttrColumns, first: number): void {
+  let ordered = 0;
+  for (let i = first; i < c.src.length; i++) if (ORDERED_SOURCES.includes(c.src[i])) ordered += 1;
+  if (ordered < 2) return;
+  for (let i = first; i < c.src.length; i++) if (ORDERED_SOURCES.includes(c.src[i])) c.multi[i] = true;
+}
+
+/** The attribute names whose side rows may differ between two versions of an entity (added, removed, changed). */
+export function changedAttrs(before: Entity, after: Entity): string[] {
+  const out: string[] = [];
+  for (const name of Object.keys(before.attrs)) {
+    // Equal JSON text derives equal rows (derivation reads nothing else); unequal text is merely rewritten.
+    if (!Object.hasOwn(after.attrs, name) || JSON.stringify(before.attrs[name]) !== JSON.stringify(after.attrs[name])) out.push(name);
+  }
+  for (const name of Object.keys(after.attrs)) if (!Object.hasOwn(before.attrs, name)) out.push(name);
+  return out;
+}
+
+/** Whether an attribute's side rows are derived: all of them, or those named in `only`. */
+function wanted(name: string, only: ReadonlySet<string> | undefined): boolean {
+  return only === undefined || only.has(name);
+}
+
+function attrColumns(entity: Entity, only?: ReadonlySet<string>): AttrColumns {
+  const c: AttrColumns = { attr: [], kind: [], head: [], src: [], num: [], str: [], dtk: [], multi: [] };
   const push = (attr: string, kind: string, head: boolean, src: AttrRowSource, item: JsonValue | undefined) => {
     const u = item === undefined ? undefined : unwrapTypedLiteral(item);
     c.attr.push(attr);
@@ -186,14 +219,18 @@ function attrColumns(entity: Entity): AttrColumns {
     c.num.push(typeof u === 'number' ? u : null);
     c.str.push(typeof u === 'string' ? textKey(u) : null);
     c.dtk.push(dateTimeKey(u));
+    c.multi.push(false);
   };
   for (const [name, instances] of Object.entries(entity.attrs)) {
+    if (!wanted(name, only)) continue;
     const attr = textKey(name);
+    const first = c.attr.length;
     for (const inst of instances) {
       const items = rootItems(inst);
       if (items.length === 0) push(attr, inst.type, true, 'n', undefined);
       items.forEach(([src, item], i) => push(attr, inst.type, i === 0, src, item));
     }
+    markMulti(c, first);
   }
   return c;
 }
@@ -201,9 +238,10 @@ function attrColumns(entity: Entity): AttrColumns {
 /** Generous: stored geometries were validated on write; this only re-checks their shape. */
 const STORED_VERTEX_BOUND = Number.MAX_SAFE_INTEGER;
 
-function geoColumns(entity: Entity): GeoColumns {
+function geoColumns(entity: Entity, only?: ReadonlySet<string>): GeoColumns {
   const g: GeoColumns = { attr: [], instance: [], geojson: [] };
   for (const [name, instances] of Object.entries(entity.attrs)) {
+    if (!wanted(name, only)) continue;
     instances.forEach((inst, i) => {
       if (inst.type !== 'GeoProperty' || validateGeometry(inst.value, STORED_VERTEX_BOUND) !== null) return;
       const v = inst.value as JsonObject;
@@ -215,11 +253,14 @@ function geoColumns(entity: Entity): GeoColumns {
   return g;
 }
 
-/** Everything the store writes beside the document for one entity. */
-export function deriveEntity(entity: Entity): Derived {
+/**
+ * Everything the store writes beside the document for one entity; with `only`, the side rows of those
+ * attributes alone (the search document is always whole).
+ */
+export function deriveEntity(entity: Entity, only?: ReadonlySet<string>): Derived {
   return {
     qdoc: JSON.stringify(buildSearchDoc(entity)),
-    attrs: attrColumns(entity),
-    geo: geoColumns(entity),
+    attrs: attrColumns(entity, only),
+    geo: geoColumns(entity, only),
   };
 }

@@ -162,7 +162,7 @@ export async function backfillV2(client: PoolClient): Promise<void> {
     for (const row of rows) {
       const entity = JSON.parse(row.doc) as Entity;
       const d = deriveEntity(entity);
-      await client.query(sql.backfillEntity([row.seq, d.qdoc, textKey(entity.id), ...sideRowParams(d)]));
+      await client.query(sql.backfillEntity([row.seq, d.qdoc, textKey(entity.id), ...sideRowParams(d, false)]));
       last = row.seq;
     }
     if (rows.length < BACKFILL_CHUNK) return;

@@ -110,12 +110,42 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: POSTGRES_REGISTRATION_DDL + POSTGRES_CSOURCE_SUBSCRIPTION_DDL,
   },
   {
-    // EntityMaps. MERGE NOTE: v6 only on this branch; becomes v7 after the query-performance v6 lands
-    // (the DDL is self-contained, so renumbering is this one line).
     version: 6,
     description: 'EntityMaps and their entries (entity-map-store.ts)',
     // Released schema: the DDL text must never change; later changes go in a new migration.
     sql: POSTGRES_ENTITY_MAP_DDL,
+  },
+  {
+    version: 7,
+    description: 'entity_attrs.multi (two-sided range driver); entities: types in the (tenant, seq) index, fillfactor 80',
+    // A q range such as `temperature>=10;temperature<11` is driven by one index range over both bounds
+    // (query-compile.ts rangeDrivers); an entity with several ordered values of the attribute (instances,
+    // language strings) could satisfy each bound with a different value, so the driver adds those entities,
+    // found through this small partial index. A constant default makes ADD COLUMN a catalogue change; the
+    // UPDATE marks the rows written so far as derive.ts markMulti does.
+    sql: `
+      ALTER TABLE entity_attrs ADD COLUMN multi boolean NOT NULL DEFAULT false;
+      UPDATE entity_attrs a SET multi = true
+      FROM (SELECT seq, attr FROM entity_attrs WHERE src IN ('v', 'l') GROUP BY seq, attr HAVING count(*) > 1) m
+      WHERE a.seq = m.seq AND a.attr = m.attr AND a.src IN ('v', 'l');
+      CREATE INDEX entity_attrs_multi ON entity_attrs (tenant, attr, seq) WHERE multi;
+
+      -- A page of a type in insertion order (GET /entities?type=T&offset=k) skips k entities: with the types
+      -- in the (tenant, seq) index the skipped ones are read from the index alone (query-compile.ts
+      -- pageStatement), not from the heap with their documents (20 times the bytes). Same name, same key.
+      DROP INDEX entities_tenant_seq;
+      CREATE UNIQUE INDEX entities_tenant_seq ON entities (tenant, seq) INCLUDE (types);
+      -- Index-only scans need the visibility map, which VACUUM sets: autovacuum comes after 10,000 + 1 %
+      -- inserted rows instead of 1,000 + 20 %, so a bulk load is covered soon (see also auto-analyze.ts).
+      -- Pages filled to 80 % (from now on): an update's new row version then fits on its page, so it is a
+      -- HOT update — no new entry in the three entities indexes, far fewer pages in the WAL (a partial
+      -- update measured 99 % HOT instead of a third).
+      ALTER TABLE entities SET (autovacuum_vacuum_insert_threshold = 10000, autovacuum_vacuum_insert_scale_factor = 0.01,
+        fillfactor = 80);
+      -- The planner needs the new column's statistics at once: without them it guesses half the rows are
+      -- multi and drives the query from the type instead (autovacuum comes only after enough writes).
+      ANALYZE entity_attrs;
+    `,
   },
 ];
 

@@ -18,10 +18,10 @@ import type {
   WriteOptions,
 } from '../../ports/store.ts';
 import { applyMigrations } from './migrations.ts';
-import { createAutoAnalyze } from './auto-analyze.ts';
+import { createAutoAnalyze, entitiesEstimate } from './auto-analyze.ts';
 import { createHistoryVacuum } from './history-vacuum.ts';
 import { recordPut, recordRemove, writeBatchStates, type BatchEntityState } from './batch-write.ts';
-import { deriveEntity } from './derive.ts';
+import { changedAttrs, deriveEntity } from './derive.ts';
 import { discoverRows, queryPage } from './query-run.ts';
 import { sideRowParams, sql } from './statements.ts';
 import { textFromKey, textKey } from './text-key.ts';
@@ -119,14 +119,16 @@ export async function createPostgresStore(
   // An idle pooled connection that breaks (server restart, network) is dropped by the pool; the next
   // checkout opens a new one. Without a listener the 'error' event would crash the process.
   pool.on('error', () => {});
+  let entitiesAtStart: number;
   try {
     await applyMigrations(pool);
+    entitiesAtStart = await entitiesEstimate(pool);
   } catch (err) {
     await pool.end();
     throw err;
   }
   let closed = false;
-  const statistics = createAutoAnalyze(pool);
+  const statistics = createAutoAnalyze(pool, entitiesAtStart);
   const historyVacuum = createHistoryVacuum(pool);
 
   /**
@@ -145,12 +147,18 @@ export async function createPostgresStore(
     const entity = decision.put;
     if (entity !== undefined) {
       const doc = JSON.stringify(entity);
-      // The query side (search document, attribute index, geometries) is written in the same statement.
-      const derived = deriveEntity(entity);
       const params = [tenant, textKey(id), entity.types, entity.createdAt, entity.modifiedAt, doc];
-      const side = [derived.qdoc, ...sideRowParams(derived)];
-      if (currentDoc === null) await client.query(sql.insertEntity([...params, !tenantKnown, clock.nowIso(), ...side]));
-      else await client.query(sql.updateEntity([...params, ...side]));
+      // The query side (search document, attribute index, geometries) is written in the same statement.
+      if (currentDoc === null) {
+        const derived = deriveEntity(entity);
+        await client.query(sql.insertEntity([...params, !tenantKnown, clock.nowIso(), derived.qdoc, ...sideRowParams(derived)]));
+      } else {
+        // Side rows of the changed attributes only. The stored version is parsed afresh: decide() may have
+        // changed the object it was given.
+        const changed = changedAttrs(parseEntity(currentDoc), entity);
+        const derived = deriveEntity(entity, new Set(changed));
+        await client.query(sql.updateEntity([...params, derived.qdoc, changed.map(textKey), ...sideRowParams(derived)]));
+      }
       return doc;
     }
     if (decision.remove === true && currentDoc !== null) {

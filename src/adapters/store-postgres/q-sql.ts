@@ -179,29 +179,43 @@ function channelsOf(path: QPath, inst: string, params: SqlParams): Channels {
   return out;
 }
 
+/** The entity_attrs column an indexed literal compares with, or undefined when none does. */
+function indexedColumn(lit: QLiteral): 'num' | 'str' | 'dtk' | undefined {
+  if (lit.kind === 'number') return 'num';
+  if (lit.kind === 'dateTime') return 'dtk';
+  if (lit.kind === 'string' || lit.kind === 'uri') return 'str';
+  return undefined;
+}
+
+/** `a.<column> op literal` on an entity_attrs row `a`, in a form its value indexes can range over. */
+function indexTest(op: string, lit: QLiteral, params: SqlParams): string {
+  if (lit.kind === 'number') return `a.num ${op} ${params.add(lit.value, 'float8')}`;
+  if (lit.kind === 'dateTime') return `a.dtk ${op} ${params.add(dateTimeKey(lit.value), 'bigint')}`;
+  if (lit.kind !== 'string' && lit.kind !== 'uri') return 'FALSE';
+  const key = textKey(lit.value);
+  // The index holds left(str, 200): a necessary bound on it lets the btree range apply.
+  const head = params.add(Array.from(key).slice(0, STR_INDEX_PREFIX).join(''), 'text');
+  const headOp = op === '>' ? '>=' : op === '<' ? '<=' : op;
+  return `left(a.str, ${STR_INDEX_PREFIX}) ${headOp} ${head} AND a.str ${op} ${params.add(key, 'text')}`;
+}
+
+/** Rows ordering comparisons read: never array elements nor references (derive.ts ORDERED_SOURCES). */
+const ORDERED_ROWS = `a.src IN ('v', 'l')`;
+
 /** `attr op literal` on a root path with numbers, text or DateTimes: answered by entity_attrs alone. */
 function indexedCompare(term: QCompare, params: SqlParams): Cond | undefined {
   const { path } = term;
   if (path.sub.length > 0 || path.meta !== undefined || path.jsonPath !== undefined) return undefined;
   if (term.op !== '==' && term.op !== '>' && term.op !== '>=' && term.op !== '<' && term.op !== '<=') return undefined;
   const lits = term.value.kind === 'list' ? term.value.items : term.value.kind === 'range' ? [term.value.min, term.value.max] : [term.value];
-  if (!lits.every((l) => l.kind === 'number' || l.kind === 'string' || l.kind === 'uri' || l.kind === 'dateTime')) return undefined;
-  const test = (op: string, lit: QLiteral): string => {
-    if (lit.kind === 'number') return `a.num ${op} ${params.add(lit.value, 'float8')}`;
-    if (lit.kind === 'dateTime') return `a.dtk ${op} ${params.add(dateTimeKey(lit.value), 'bigint')}`;
-    if (lit.kind !== 'string' && lit.kind !== 'uri') return 'FALSE';
-    const key = textKey(lit.value);
-    // The index holds left(str, 200): a necessary bound on it lets the btree range apply.
-    const head = params.add(Array.from(key).slice(0, STR_INDEX_PREFIX).join(''), 'text');
-    const headOp = op === '>' ? '>=' : op === '<' ? '<=' : op;
-    return `left(a.str, ${STR_INDEX_PREFIX}) ${headOp} ${head} AND a.str ${op} ${params.add(key, 'text')}`;
-  };
+  if (!lits.every((l) => indexedColumn(l) !== undefined)) return undefined;
+  const test = (op: string, lit: QLiteral): string => indexTest(op, lit, params);
   let cond: string;
   if (term.value.kind === 'list') cond = `(${term.value.items.map((l) => `(${test('=', l)})`).join(' OR ')})`;
   else if (term.value.kind === 'range') cond = `${test('>=', term.value.min)} AND ${test('<=', term.value.max)}`;
   else if (term.op === '==') cond = test('=', term.value);
   // Ordering never matches arrays (elements) nor references.
-  else cond = `a.src IN ('v', 'l') AND ${test(term.op, term.value as QLiteral)}`;
+  else cond = `${ORDERED_ROWS} AND ${test(term.op, term.value as QLiteral)}`;
   return exact(
     `EXISTS (SELECT 1 FROM entity_attrs a WHERE a.tenant = $1 AND a.seq = e.seq AND a.attr = ${params.add(textKey(path.attr), 'text')} AND ${cond})`,
   );
@@ -245,4 +259,63 @@ export function compileQ(expr: QExpr, params: SqlParams): Cond {
     case 'compare':
       return compareTerm(expr, params);
   }
+}
+
+/** A lower (`>`, `>=`) or upper (`<`, `<=`) bound on a root attribute with an indexed literal. */
+interface Bound {
+  attr: string;
+  op: '>' | '>=' | '<' | '<=';
+  lit: QLiteral;
+  column: 'num' | 'str' | 'dtk';
+}
+
+function boundOf(term: QExpr, side: 'lower' | 'upper'): Bound | undefined {
+  if (term.type !== 'compare') return undefined;
+  const { path, op, value } = term;
+  if (path.sub.length > 0 || path.meta !== undefined || path.jsonPath !== undefined) return undefined;
+  const ok = side === 'lower' ? op === '>' || op === '>=' : op === '<' || op === '<=';
+  if (!ok || value.kind === 'list' || value.kind === 'range' || value.kind === 'regex') return undefined;
+  const column = indexedColumn(value);
+  return column === undefined ? undefined : { attr: path.attr, op: op as Bound['op'], lit: value, column };
+}
+
+/** A q conjunction with some of its terms answered by range drivers (see rangeDrivers). */
+export interface DrivenQ {
+  /** Exact conditions on `e`, one per driven attribute: each replaces its two bounds. */
+  drivers: string[];
+  /** The other terms of the conjunction, undefined when none is left. */
+  rest: QExpr | undefined;
+}
+
+/**
+ * `a>=x;a<y` in a q conjunction (issue 3 item 7): `e.seq` among the rows of ONE index range over both
+ * bounds, instead of two EXISTS probes per entity of the type. Exact, so it replaces the two bounds: an
+ * entity with an ordered value (derive.ts ORDERED_SOURCES) of the attribute in the range satisfies both
+ * through it; one without such a value satisfies both only with two different values, and then it has
+ * several ordered values, all of them marked entity_attrs.multi (migration v7), which a small partial
+ * index finds and a GROUP BY decides (some value satisfies each bound).
+ */
+export function rangeDrivers(expr: QExpr, params: SqlParams): DrivenQ {
+  const terms = expr.type === 'and' ? expr.items : [expr];
+  const lowers = terms.map((t) => [t, boundOf(t, 'lower')] as const).filter((x): x is [QExpr, Bound] => x[1] !== undefined);
+  const uppers = terms.map((t) => [t, boundOf(t, 'upper')] as const).filter((x): x is [QExpr, Bound] => x[1] !== undefined);
+  const drivers: string[] = [];
+  const consumed = new Set<QExpr>();
+  for (const [loTerm, lo] of lowers) {
+    const upper = uppers.find(([t, u]) => u.attr === lo.attr && u.column === lo.column && !consumed.has(t));
+    if (upper === undefined || consumed.has(loTerm)) continue;
+    const [hiTerm, hi] = upper;
+    consumed.add(loTerm).add(hiTerm);
+    const attr = params.add(textKey(lo.attr), 'text');
+    const rows = `SELECT a.seq FROM entity_attrs a WHERE a.tenant = $1 AND a.attr = ${attr}`;
+    const loTest = indexTest(lo.op, lo.lit, params);
+    const hiTest = indexTest(hi.op, hi.lit, params);
+    drivers.push(
+      `e.seq IN (${rows} AND ${ORDERED_ROWS} AND ${loTest} AND ${hiTest}
+        UNION ALL ${rows} AND a.multi GROUP BY a.seq HAVING bool_or(${loTest}) AND bool_or(${hiTest}))`,
+    );
+  }
+  const left = terms.filter((t) => !consumed.has(t));
+  const rest = left.length === 0 ? undefined : left.length === 1 ? left[0] : { type: 'and' as const, items: left };
+  return { drivers, rest };
 }

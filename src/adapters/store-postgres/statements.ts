@@ -22,18 +22,29 @@ const SELECT_CONTEXTS = `
 export const CLEAR_SIDE_ROWS = `old_attrs AS (DELETE FROM entity_attrs WHERE seq IN (SELECT seq FROM target)),
      old_geo AS (DELETE FROM entity_geo WHERE seq IN (SELECT seq FROM target))`;
 
+/** Removes the side rows of the seq in CTE `target` for the attribute keys (text[]) in parameter `attrs`. */
+function CLEAR_ATTR_SIDE_ROWS(attrs: string): string {
+  return `old_attrs AS (DELETE FROM entity_attrs WHERE seq IN (SELECT seq FROM target) AND attr = ANY (${attrs})),
+     old_geo AS (DELETE FROM entity_geo WHERE seq IN (SELECT seq FROM target) AND attr = ANY (${attrs}))`;
+}
+
 /**
- * Inserts the side rows of the entity in CTE `target` (tenant, seq) from ten array parameters starting at
- * `$first`: entity_attrs columns attr, kind, head, src, num, str, dtk; entity_geo attr, instance, GeoJSON.
+ * Inserts the side rows of the entity in CTE `target` (tenant, seq) from array parameters starting at
+ * `$first`: entity_attrs columns attr, kind, head, src, num, str, dtk; entity_geo attr, instance, GeoJSON;
+ * then (schema v6, `withMulti`) entity_attrs multi. The migration v2 backfill runs before v6 has added
+ * that column, so it leaves it out (v6 then computes it for the rows written so far).
  * ST_IsValidDetail (not ST_IsValid) reports validity without a NOTICE.
  */
-function SIDE_ROWS(first: number): string {
+function SIDE_ROWS(first: number, withMulti = true): string {
   const p = (i: number, type: string) => `$${first + i}::${type}`;
+  const multi = withMulti
+    ? { column: ', multi', value: ', a.multi', param: `, ${p(10, 'boolean[]')}`, alias: ', multi' }
+    : { column: '', value: '', param: '', alias: '' };
   return `new_attrs AS (
-       INSERT INTO entity_attrs (tenant, seq, attr, kind, head, src, num, str, dtk)
-       SELECT t.tenant, t.seq, a.attr, a.kind, a.head, a.src::"char", a.num, a.str, a.dtk
+       INSERT INTO entity_attrs (tenant, seq, attr, kind, head, src, num, str, dtk${multi.column})
+       SELECT t.tenant, t.seq, a.attr, a.kind, a.head, a.src::"char", a.num, a.str, a.dtk${multi.value}
        FROM target t, unnest(${p(0, 'text[]')}, ${p(1, 'text[]')}, ${p(2, 'boolean[]')}, ${p(3, 'text[]')},
-         ${p(4, 'float8[]')}, ${p(5, 'text[]')}, ${p(6, 'bigint[]')}) AS a(attr, kind, head, src, num, str, dtk)
+         ${p(4, 'float8[]')}, ${p(5, 'text[]')}, ${p(6, 'bigint[]')}${multi.param}) AS a(attr, kind, head, src, num, str, dtk${multi.alias})
      )
      INSERT INTO entity_geo (tenant, seq, attr, instance_key, valid, geom, geog)
      SELECT t.tenant, t.seq, g.attr, g.inst, (ST_IsValidDetail(g.geom)).valid, g.geom, g.geom::geography
@@ -43,10 +54,12 @@ function SIDE_ROWS(first: number): string {
      ) g`;
 }
 
-/** The side-row parameters of a derived entity, in SIDE_ROWS order. */
-export function sideRowParams(d: Derived): Param[] {
+/** The side-row parameters of a derived entity, in SIDE_ROWS order (`withMulti`: schema v6 on). */
+export function sideRowParams(d: Derived, withMulti = true): Param[] {
   const a = d.attrs;
-  return [a.attr, a.kind, a.head, a.src, a.num, a.str, a.dtk, d.geo.attr, d.geo.instance, d.geo.geojson];
+  const params: Param[] = [a.attr, a.kind, a.head, a.src, a.num, a.str, a.dtk, d.geo.attr, d.geo.instance, d.geo.geojson];
+  if (withMulti) params.push(a.multi);
+  return params;
 }
 
 /**
@@ -93,7 +106,10 @@ export const sql = {
      ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(10)}`,
   ),
   // Keeps seq. Type rows: the stale ones go, the new ones come, the kept ones stay (disjoint sets). Side
-  // rows: all replaced (every part of a statement sees the same snapshot, so the deletes miss the inserts).
+  // rows: those of the attributes in $8 (keys of the attributes that changed, derive.ts changedAttrs) are
+  // replaced by the rows from $9 on, which hold those attributes only; the rest stay as they are (a
+  // partial update rewrites a few index rows, not every row of the entity, and no geometry it left alone).
+  // Every part of a statement sees the same snapshot, so the deletes miss the inserts.
   updateEntity: statement(
     'update_entity',
     `WITH target AS (
@@ -106,7 +122,7 @@ export const sql = {
      ), new_types AS (
        INSERT INTO entity_types (tenant, id, type) SELECT $1, $2, t FROM unnest($3::text[]) AS t
        ON CONFLICT DO NOTHING
-     ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(8)}`,
+     ), ${CLEAR_ATTR_SIDE_ROWS('$8::text[]')}, ${SIDE_ROWS(9)}`,
   ),
   // entity_types rows go with it (ON DELETE CASCADE); side rows in the same statement.
   deleteEntity: statement(
@@ -127,7 +143,7 @@ export const sql = {
        RETURNING t.tenant, t.type
      ), new_types AS (
        INSERT INTO entity_types (tenant, id, type) SELECT tenant, $3::text, type FROM old_types
-     ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(4)}`,
+     ), ${CLEAR_SIDE_ROWS}, ${SIDE_ROWS(4, false)}`,
   ),
   putContext: statement(
     'put_context',
