@@ -87,7 +87,10 @@ describe('SQLite group commit', () => {
       finish(err) {
         const now = pending;
         pending = [];
-        for (const p of now) (err === undefined ? p.resolve() : p.reject(err));
+        for (const p of now) {
+          if (err === undefined) p.resolve();
+          else p.reject(err);
+        }
       },
       async close() {},
     };
