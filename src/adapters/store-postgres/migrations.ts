@@ -5,6 +5,7 @@ import { POSTGRES_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.
 import { POSTGRES_REGISTRATION_DDL } from './registration-store.ts';
 import { POSTGRES_SUBSCRIPTION_DDL } from './subscription-store.ts';
 import { TEMPORAL_DDL } from './migration-v4.ts';
+import { TEMPORAL_ROLLUP_DDL } from './temporal-rollup.ts';
 
 export interface Migration {
   /** 1, 2, 3… without gaps; recorded in schema_migrations once applied. */
@@ -107,6 +108,16 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'context source registrations and their subscriptions (registration-store.ts, csource-subscription-store.ts)',
     // Released schema: both DDL texts must never change; later changes go in a new migration.
     sql: POSTGRES_REGISTRATION_DDL + POSTGRES_CSOURCE_SUBSCRIPTION_DDL,
+  },
+  // Placeholders on this branch only: v6 (entity-query index) and v7 (EntityMaps) are other branches'
+  // migrations; the merge puts them here and renumbers nothing else. Empty scripts keep the versions 1..n.
+  { version: 6, description: 'reserved', sql: '' },
+  { version: 7, description: 'reserved', sql: '' },
+  {
+    version: 8,
+    description: 'temporal history: hourly rollups per series (temporal_rollups) for aggregations over whole hours (temporal-rollup.ts)',
+    // Released schema: TEMPORAL_ROLLUP_DDL must never change; later changes go in a new migration.
+    sql: TEMPORAL_ROLLUP_DDL,
   },
 ];
 
