@@ -123,6 +123,12 @@ export function createRollupWriter(db: BetterSqlite3.Database): RollupWriter {
   };
 }
 
+/**
+ * How many (entity, attribute) aggregations were answered from the cells since start: a diagnostic that lets
+ * the property test prove it exercised this path (answers are the same either way).
+ */
+export const rollupStats = { pairs: 0 };
+
 /** The methods the cells can answer; distinctCount and stddev (and text min/max) need the instances. */
 const ROLLUP_METHODS: ReadonlySet<AggregationMethod> = new Set(['totalCount', 'sum', 'avg', 'min', 'max', 'sumsq']);
 

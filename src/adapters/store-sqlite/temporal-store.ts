@@ -31,7 +31,7 @@ import {
   type Bucketing,
   type RecordRow,
 } from './temporal-compile.ts';
-import { compileRollupAggregation, createRollupWriter, hourOf, rollupPlan } from './temporal-rollup.ts';
+import { compileRollupAggregation, createRollupWriter, hourOf, rollupPlan, rollupStats } from './temporal-rollup.ts';
 import { FIND_SERIES, instanceRowValues, type InstanceRowValues } from './temporal-write.ts';
 
 /** How many distinct compiled statements stay prepared (their SQL depends on the query's shape only). */
@@ -202,7 +202,10 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
     const plan = bucketing.kind === 'fixed' ? rollupPlan(selection, methods, bucketing, openEnded) : null;
     if (plan !== null) {
       const rows = all<AggregateRow & { other: number }>(compileRollupAggregation(sid, plan, methods));
-      if (rows.every((r) => r.other === 0)) return rows;
+      if (rows.every((r) => r.other === 0)) {
+        rollupStats.pairs += 1;
+        return rows;
+      }
     }
     return passRows(sid, selection, 'num', methods, bucketing);
   }
