@@ -4,7 +4,7 @@ import { backfillV2, V2_FINAL_SQL, V2_SQL } from './migration-v2.ts';
 import { POSTGRES_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.ts';
 import { POSTGRES_REGISTRATION_DDL } from './registration-store.ts';
 import { POSTGRES_SUBSCRIPTION_DDL } from './subscription-store.ts';
-import { TEMPORAL_DDL } from './migration-v4.ts';
+import { TEMPORAL_DDL, TEMPORAL_MODIFIED_INDEX_DDL } from './migration-v4.ts';
 import { TEMPORAL_ROLLUP_DDL } from './temporal-rollup.ts';
 
 export interface Migration {
@@ -115,9 +115,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, description: 'reserved', sql: '' },
   {
     version: 8,
-    description: 'temporal history: hourly rollups per series (temporal_rollups) for aggregations over whole hours (temporal-rollup.ts)',
-    // Released schema: TEMPORAL_ROLLUP_DDL must never change; later changes go in a new migration.
-    sql: TEMPORAL_ROLLUP_DDL,
+    description: 'temporal history: hourly rollups per series (temporal_rollups, temporal-rollup.ts); modifiedAt index (migration-v4.ts)',
+    // Released schema: both DDL texts must never change; later changes go in a new migration.
+    sql: TEMPORAL_ROLLUP_DDL + TEMPORAL_MODIFIED_INDEX_DDL,
   },
 ];
 
