@@ -31,6 +31,7 @@ export function renderAggregatedEntity(result: TemporalEntityAggregates, terms: 
     // aggregation's time over 1,000 buckets.
     let starts: string[] | null = null;
     let ends: string[] | null = null;
+    let tails: string[] | null = null;
     let first: AggregateSeries | null = null;
     for (const method of AGGREGATION_METHODS) {
       const series = methods[method];
@@ -38,6 +39,8 @@ export function renderAggregatedEntity(result: TemporalEntityAggregates, terms: 
       if (first === null || !sameBuckets(first, series)) {
         first = series;
         ({ starts, ends } = boundTexts(series));
+        // The JSON text after each value (`,"start","end"]`), also shared by the methods.
+        tails = starts.map((start, i) => `,"${start}","${ends![i]!}"]`);
       }
       const triples: JsonValue[] = new Array<JsonValue>(series.length);
       // The series' JSON text is written here, where the bounds are known to be formatInstant's texts (no
@@ -51,7 +54,7 @@ export function renderAggregatedEntity(result: TemporalEntityAggregates, terms: 
         const value = series[i]!.value;
         triples[i] = [value, starts![i]!, ends![i]!];
         const valueText = typeof value === 'number' && decimal ? decimalText(value) : JSON.stringify(value);
-        texts[i] = `[${valueText},"${starts![i]!}","${ends![i]!}"]`;
+        texts[i] = `[${valueText}${tails![i]!}`;
       }
       SERIES_TEXT.set(triples, `[${texts.join(',')}]`);
       body[method] = triples;
