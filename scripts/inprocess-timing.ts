@@ -6,6 +6,7 @@
 // (default /var/tmp/kend-timing.db) or a postgres:// URL. KEND_HISTORY=false compares writes without history.
 // Add `node --cpu-prof` to profile; summarise with bench/profile-top.ts. Figures of one run on a busy machine
 // are not results: bench/RESULTS.md records the benchmark.
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load.ts';
 import { buildKend } from '../src/main.ts';
@@ -32,6 +33,27 @@ function percentiles(times: number[]): string {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (p: number): string => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(2);
   return `p50 ${at(0.5)} ms, p95 ${at(0.95)} ms`;
+}
+
+/** A reader of the summed CPU time (ms) of the PostgreSQL backends serving the database of `url` (ends with null). */
+async function backendCpuMs(url: string): Promise<(end?: 'end') => Promise<number>> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const tick = 10; // ms per clock tick (USER_HZ 100)
+  return async (end) => {
+    if (end === 'end') {
+      await client.end();
+      return 0;
+    }
+    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    let ms = 0;
+    for (const { pid } of rows) {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) * tick;
+    }
+    return ms;
+  };
 }
 
 async function timed(count: number, next: () => Promise<unknown>): Promise<number[]> {
@@ -85,11 +107,26 @@ if (mode === 'load') {
   const instances = (first: number, n: number): string =>
     `[${Array.from({ length: n }, (_, k) => `{"type":"Property","value":${((first + k) % 97) / 3},"observedAt":"${new Date(START + (first + k) * STEP).toISOString()}"}`).join(',')}]`;
   const id = `urn:ngsi-ld:${ENTITY_TYPE}:temporal-timing`;
-  await request('POST', '/temporal/entities', `{"id":"${id}","type":"${ENTITY_TYPE}","temperature":${instances(0, 1000)}}`);
-  for (let f = 1000; f < 100_000; f += 1000) await request('POST', `/temporal/entities/${id}/attrs`, `{"temperature":${instances(f, 1000)}}`);
+  // A store loaded by an earlier run is reused (profiles then show the requests, not the load).
+  const loaded = (await kend.app.inject({ method: 'GET', url: `${API}/temporal/entities/${id}?lastN=1` })).statusCode === 200;
+  if (!loaded) {
+    await request('POST', '/temporal/entities', `{"id":"${id}","type":"${ENTITY_TYPE}","temperature":${instances(0, 1000)}}`);
+    for (let f = 1000; f < 100_000; f += 1000) await request('POST', `/temporal/entities/${id}/attrs`, `{"temperature":${instances(f, 1000)}}`);
+  }
   const end = new Date(START + 100_000 * STEP + 3_600_000).toISOString();
   const path = `/temporal/entities/${id}?attrs=temperature&options=aggregatedValues&aggrMethods=avg,min,max&aggrPeriodDuration=PT1H&timerel=between&timeAt=${new Date(START).toISOString()}&endTimeAt=${end}`;
-  console.log(`temporal aggregation, 100,000 instances: ${percentiles(await timed(40, () => request('GET', path)))}`);
+  for (let k = 0; k < 5; k++) await request('GET', path); // warm-up: prepared statements, JIT
+  // CPU per request, not wall-clock, is what a loaded machine does not distort: this process's, and on
+  // PostgreSQL also the server's (the backends of this database, from /proc: same host only).
+  const serverCpu = store.startsWith('postgres') ? await backendCpuMs(store) : null;
+  const s0 = serverCpu === null ? 0 : await serverCpu();
+  const c0 = process.cpuUsage();
+  const count = Number(process.env.TIMING_REQUESTS ?? 40);
+  const times = await timed(count, () => request('GET', path));
+  const c = process.cpuUsage(c0);
+  const server = serverCpu === null ? '' : `, server CPU ${(((await serverCpu()) - s0) / count).toFixed(2)} ms/request`;
+  await serverCpu?.('end');
+  console.log(`temporal aggregation, 100,000 instances: ${percentiles(times)}, CPU ${((c.user + c.system) / 1000 / count).toFixed(2)} ms/request${server}`);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

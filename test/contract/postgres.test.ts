@@ -122,7 +122,7 @@ if (!availability.ok) {
             tables.rows.map((r: { table_name: string }) => r.table_name),
             [
               'contexts', 'csource_subscriptions', 'entities', 'entity_attrs', 'entity_geo', 'entity_map_entries', 'entity_maps', 'entity_types', 'kend_meta', 'outbox', 'registrations', 'schema_migrations',
-              'subscriptions', 'temporal_entities', 'temporal_instances', 'tenants',
+              'subscriptions', 'temporal_entities', 'temporal_instances', 'temporal_rollups', 'tenants',
             ],
           );
           assert.deepStrictEqual((await check.query('SELECT name FROM tenants')).rows, [{ name: '' }]);

@@ -70,8 +70,41 @@ describe('aggregatedValues', () => {
     assert.equal(decimalText(Number.NaN), 'null');
   });
 
+  test('a rendered answer prints the same text as its triples printed afresh (methods with other buckets too)', () => {
+    const h = 3_600_000;
+    const t0 = Date.parse(C);
+    const hourly = (values: (number | string | null)[]) => values.map((value, i) => ({ value, startMs: t0 + i * h, endMs: t0 + (i + 1) * h }));
+    const out = renderAggregatedEntity(
+      {
+        entity,
+        attrs: {
+          [DC + 'v']: {
+            avg: hourly([1, 2.5, null, 1e21, -0.1]),
+            min: hourly(['é"\\', 3, 4, 5, 6]),
+            totalCount: hourly([1, 2, 3, 4, 5]),
+            max: [{ value: 9, startMs: t0 - 1, endMs: t0 + 1 }],
+          },
+        },
+      },
+      terms,
+      { sysAttrs: true },
+    )!;
+    const text = stringifyAggregated([out]);
+    assert.equal(text, stringifyAggregated(structuredClone([out])));
+    assert.deepEqual(JSON.parse(text), [out]);
+    assert.match(text, /"avg":\[\[1\.0,"2026-01-01T00:00:00Z","2026-01-01T01:00:00Z"\]/);
+    assert.match(text, /"max":\[\[9\.0,"2025-12-31T23:59:59\.999Z","2026-01-01T00:00:00\.001Z"\]\]/);
+  });
+
   test('instants are printed without a padded zero fraction', () => {
     assert.equal(formatInstant(Date.parse('2026-01-01T10:00:00Z')), '2026-01-01T10:00:00Z');
     assert.equal(formatInstant(Date.parse('2026-01-01T10:00:00.120Z')), '2026-01-01T10:00:00.120Z');
+  });
+
+  test('instants match Date.toISOString (fraction trimmed) across days, before 1970 and beyond four-digit years', () => {
+    const reference = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+    const times = [0, -1, 1, 86_399_999, -86_400_000, -62_167_219_200_000, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000];
+    for (let k = 0; k < 2000; k++) times.push(Math.round(Math.sin(k) * 2.6e14), Date.UTC(2024, 1, 28) + k * 3_599_999);
+    for (const ms of times) assert.equal(formatInstant(ms), reference(ms), String(ms));
   });
 });

@@ -2,6 +2,7 @@
 // fresh database; skipped with the reason when no PostgreSQL is reachable.
 import { it } from 'node:test';
 import { createPostgresStore } from '../../src/adapters/store-postgres/postgres-store.ts';
+import { rollupStats } from '../../src/adapters/store-postgres/temporal-rollup.ts';
 import { createTestDatabase, postgresAvailable } from '../support/postgres.ts';
 import { runTemporalAggregationProperty } from './temporal-aggregation-property.ts';
 
@@ -15,5 +16,5 @@ if (!availability.ok) {
   runTemporalAggregationProperty('postgres', async () => {
     const db = await createTestDatabase(baseUrl);
     return { store: await createPostgresStore({ url: db.url, poolSize: 4 }), cleanup: () => db.drop() };
-  });
+  }, { rollupHits: () => rollupStats.pairs });
 }

@@ -293,6 +293,11 @@ export interface AggregationPropertyOptions {
   cases?: number;
   /** First seed of the random cases (default 1). */
   firstSeed?: number;
+  /**
+   * The store's count of aggregations answered from pre-aggregated hours (its rollups), when it has them: the
+   * run must then use them (as well as fall back), so both paths are compared with the reference.
+   */
+  rollupHits?: () => number;
 }
 
 /** Registers the property test; `makeStore` returns a fresh, empty store (each case uses its own tenant). */
@@ -314,6 +319,7 @@ export function runTemporalAggregationProperty(name: string, makeStore: Temporal
 
     it(`agrees on ${seeds.length} random series, windows, bucket sizes and methods (failures name the seed)`, async () => {
       let compared = 0;
+      const hitsBefore = options.rollupHits?.() ?? 0;
       for (const seed of seeds) {
         const c = genCase(seed);
         await load(store, c, createRng(seed ^ 0x5eed));
@@ -333,6 +339,10 @@ export function runTemporalAggregationProperty(name: string, makeStore: Temporal
       }
       // The generator must produce real work, not empty windows only.
       assert.ok(compared > seeds.length, `compared ${compared} attribute aggregations`);
+      if (options.rollupHits !== undefined) {
+        const hits = options.rollupHits() - hitsBefore;
+        assert.ok(hits >= 10, `${hits} aggregations answered from rollups`);
+      }
     });
   });
 

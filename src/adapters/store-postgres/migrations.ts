@@ -5,7 +5,8 @@ import { POSTGRES_CSOURCE_SUBSCRIPTION_DDL } from './csource-subscription-store.
 import { POSTGRES_ENTITY_MAP_DDL } from './entity-map-store.ts';
 import { POSTGRES_REGISTRATION_DDL } from './registration-store.ts';
 import { POSTGRES_SUBSCRIPTION_DDL } from './subscription-store.ts';
-import { TEMPORAL_DDL } from './migration-v4.ts';
+import { TEMPORAL_DDL, TEMPORAL_MODIFIED_INDEX_DDL } from './migration-v4.ts';
+import { TEMPORAL_ROLLUP_DDL } from './temporal-rollup.ts';
 
 export interface Migration {
   /** 1, 2, 3… without gaps; recorded in schema_migrations once applied. */
@@ -146,6 +147,12 @@ export const MIGRATIONS: readonly Migration[] = [
       -- multi and drives the query from the type instead (autovacuum comes only after enough writes).
       ANALYZE entity_attrs;
     `,
+  },
+  {
+    version: 8,
+    description: 'temporal history: hourly rollups per series (temporal_rollups, temporal-rollup.ts); modifiedAt index (migration-v4.ts)',
+    // Released schema: both DDL texts must never change; later changes go in a new migration.
+    sql: TEMPORAL_ROLLUP_DDL + TEMPORAL_MODIFIED_INDEX_DDL,
   },
 ];
 

@@ -4,7 +4,7 @@
 // grouped by bucket. Each attribute's buckets start at the window's lower bound or at its own oldest counted
 // instance; fixed periods bucket by integer division from that origin, calendar months by the boundaries of
 // core bucketsFor, found per row with width_bucket (a binary search). Only one row per (entity, attribute,
-// bucket) reaches JavaScript.
+// bucket) reaches JavaScript. Aggregations over whole hours read the hourly rollups instead (temporal-rollup.ts).
 import type { PoolClient } from 'pg';
 import { bucketsFor, isZeroPeriod, MAX_BUCKETS } from '../../core/temporal/buckets.ts';
 import type {
@@ -16,6 +16,7 @@ import type {
 import type { AggregationRequest } from '../../ports/temporal-store.ts';
 import { SqlParams } from './sql-build.ts';
 import { pairsFrom, run, toTemporalEntity, type RecordRow } from './temporal-read.ts';
+import { rollupEligible, rollupHours, rollupSql, rollupStats } from './temporal-rollup.ts';
 import { instanceCond, TIME_COLUMN } from './temporal-select.ts';
 import { textFromCodePointKey, textFromKey } from './text-key.ts';
 
@@ -205,6 +206,66 @@ function seriesOf(rows: readonly AggregateRow[], methods: readonly AggregationMe
   return out;
 }
 
+/**
+ * The `num` rows of the pairs whose buckets are whole hours, from the rollup cells; `answered` are those pairs.
+ * A pair with a counted instance lacking a number in its buckets is left to the scan (as on SQLite: the cells
+ * hold only numbers' aggregates).
+ */
+async function rollupRows(
+  client: PoolClient,
+  tenant: string,
+  selection: TemporalSelection,
+  request: AggregationRequest,
+  plans: readonly PairPlan[],
+  ranges: readonly { hi: number }[],
+): Promise<{ rows: AggregateRow[]; answered: Set<number> }> {
+  const openEnded = (request.period === null || isZeroPeriod(request.period)) && selection.window.toMs === undefined;
+  const picked: { k: number; lo: number; hi: number }[] = [];
+  plans.forEach((p, k) => {
+    const hours = rollupHours(selection, p, openEnded, ranges[k].hi);
+    if (hours !== null) picked.push({ k, ...hours });
+  });
+  if (picked.length === 0) return { rows: [], answered: new Set() };
+  const { rows } = await client.query<AggregateRow & { other: number }>(
+    rollupSql.aggregate([
+      tenant,
+      picked.map((x) => x.k),
+      picked.map((x) => plans[x.k].seq),
+      picked.map((x) => plans[x.k].attr),
+      picked.map((x) => plans[x.k].originMs),
+      picked.map((x) => plans[x.k].periodMs),
+      picked.map((x) => x.lo),
+      picked.map((x) => x.hi),
+    ]),
+  );
+  const partial = new Set(rows.filter((r) => r.other > 0).map((r) => r.pair));
+  const answered = new Set(picked.map((x) => x.k).filter((k) => !partial.has(k)));
+  rollupStats.pairs += answered.size;
+  return { rows: rows.filter((r) => !partial.has(r.pair)), answered };
+}
+
+/** The rows of the given pairs from the instances: the covering index when it answers, else the heap. */
+async function scanPairs(
+  client: PoolClient,
+  tenant: string,
+  selection: TemporalSelection,
+  methods: readonly AggregationMethod[],
+  plans: readonly PairPlan[],
+  indexes: readonly number[],
+): Promise<AggregateRow[]> {
+  if (!indexAnswers(selection, methods)) return aggregatePairs(client, tenant, selection, methods, plans, indexes, false);
+  let rows = await aggregatePairs(client, tenant, selection, methods, plans, indexes, true);
+  // min/max over texts where a bucket has no number: those pairs again, from the heap.
+  if (methods.includes('min') || methods.includes('max')) {
+    const again = new Set(rows.filter((r) => r.nnum === 0).map((r) => r.pair));
+    if (again.size > 0) {
+      rows = rows.filter((r) => !again.has(r.pair));
+      rows.push(...(await aggregatePairs(client, tenant, selection, methods, plans, [...again], false)));
+    }
+  }
+  return rows;
+}
+
 /** The aggregations of a page of records (in page order), per attribute and method. */
 export async function aggregateRecords(
   client: PoolClient,
@@ -215,22 +276,15 @@ export async function aggregateRecords(
 ): Promise<TemporalEntityAggregates[]> {
   const ranges = records.length === 0 ? [] : await pairRanges(client, tenant, selection, records.map((r) => r.seq));
   const plans = ranges.map((r) => planPair(r.seq, r.attr, r.lo, r.hi, selection, request));
-  const all = plans.map((_p, k) => k);
   const methods = request.methods;
-  let rows: AggregateRow[];
-  if (indexAnswers(selection, methods)) {
-    rows = await aggregatePairs(client, tenant, selection, methods, plans, all, true);
-    // min/max over texts where a bucket has no number: those pairs again, from the heap.
-    if (methods.includes('min') || methods.includes('max')) {
-      const again = new Set(rows.filter((r) => r.nnum === 0).map((r) => r.pair));
-      if (again.size > 0) {
-        rows = rows.filter((r) => !again.has(r.pair));
-        rows.push(...(await aggregatePairs(client, tenant, selection, methods, plans, [...again], false)));
-      }
-    }
-  } else {
-    rows = await aggregatePairs(client, tenant, selection, methods, plans, all, false);
+  const rows: AggregateRow[] = [];
+  let rest = plans.map((_p, k) => k);
+  if (rollupEligible(selection, methods)) {
+    const fromRollups = await rollupRows(client, tenant, selection, request, plans, ranges);
+    rows.push(...fromRollups.rows);
+    rest = rest.filter((k) => !fromRollups.answered.has(k));
   }
+  if (rest.length > 0) rows.push(...(await scanPairs(client, tenant, selection, methods, plans, rest)));
   const byPair = new Map<number, AggregateRow[]>();
   for (const row of rows) {
     const list = byPair.get(row.pair) ?? [];

@@ -1,10 +1,12 @@
 // Writes WriteDecision.history (issue 6 item 1; GS CIM 009 §5.6.11–5.6.16) in the entity write's transaction
 // for the PostgreSQL store: drops first, then the temporal entity records upserted (types unioned, stored
-// order first), then the instances appended — set-based, for one write or a whole batch alike.
+// order first), then the instances appended — set-based, for one write or a whole batch alike — and their hourly
+// rollup cells (temporal-rollup.ts) updated in the same statements.
 import type { PoolClient } from 'pg';
 import { instanceTime, instanceValues } from '../../core/temporal/instance-values.ts';
 import type { HistoryInstance, HistoryWrite, TemporalEntity } from '../../core/temporal/model.ts';
 import { statement } from './statements.ts';
+import { ROLLUP_APPEND_CTE, rollupSql } from './temporal-rollup.ts';
 import { codePointKey, textKey } from './text-key.ts';
 
 /** The history of one item of a write, in item order. */
@@ -83,6 +85,9 @@ const UNION_TYPES = `types = CASE WHEN r.types @> excluded.types THEN r.types EL
 const INSTANCE_COLUMNS =
   'tenant, entity, attr, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, num, text, key, doc';
 
+/** What the rollup CTE (ROLLUP_APPEND_CTE) reads of the inserted instances. */
+const RETURNING_FOR_ROLLUP = 'RETURNING tenant, entity, attr, observed_at, num, counted';
+
 /**
  * Instance rows `x(m, d, n)`: a jsonb array of rows (instanceRow; parsed once — keys only, so jsonb takes
  * them) zipped with a json array of the documents (json: each document's exact text), numbered `n`; with
@@ -103,10 +108,11 @@ const historySql = {
     'history_create_tenant',
     'INSERT INTO tenants (name, created_at) VALUES ($1, $2::timestamptz) ON CONFLICT (name) DO NOTHING',
   ),
-  // $1 tenant, $2 id keys: the records and every instance of them.
+  // $1 tenant, $2 id keys: the records, every instance of them and their rollup cells.
   dropEntities: statement(
     'history_drop_entities',
-    `WITH gone AS (DELETE FROM temporal_entities WHERE tenant = $1 AND id = ANY ($2::text[]) RETURNING seq)
+    `WITH gone AS (DELETE FROM temporal_entities WHERE tenant = $1 AND id = ANY ($2::text[]) RETURNING seq),
+     cells AS (DELETE FROM temporal_rollups WHERE tenant = $1 AND entity IN (SELECT seq FROM gone))
      DELETE FROM temporal_instances WHERE tenant = $1 AND entity IN (SELECT seq FROM gone)`,
   ),
   // $1 tenant, then one row per drop: $2 id keys, $3 attribute keys, $4 datasetId keys (NULL: the default
@@ -120,7 +126,8 @@ const historySql = {
   ),
   // One record and its instances, the common case (one entity write): $1 tenant, $2 id key, $3 types (jsonb
   // array of keys), $4 scope (jsonb or NULL), $5 createdAt, $6 modifiedAt, $7 deletedAt, $8 instance rows
-  // (INSTANCE_ROWS), $9 their documents. The seq comes from the upsert; no join, no lookup.
+  // (INSTANCE_ROWS), $9 their documents. The seq comes from the upsert; no join, no lookup. Returns `n`, the
+  // instances inserted, whose cells `roll` updated.
   upsertOneAppend: statement(
     'history_upsert_one_append',
     `WITH rec AS (
@@ -130,15 +137,19 @@ const historySql = {
          scope = excluded.scope, created_at = excluded.created_at, modified_at = excluded.modified_at,
          deleted_at = excluded.deleted_at
        RETURNING r.seq
-     )
-     INSERT INTO temporal_instances (${INSTANCE_COLUMNS})
-     SELECT $1, rec.seq, ${INSTANCE_VALUES}
-     FROM rec, ${INSTANCE_ROWS(null, 8, 9)}
-     ORDER BY x.n`,
+     ), ins AS (
+       INSERT INTO temporal_instances (${INSTANCE_COLUMNS})
+       SELECT $1, rec.seq, ${INSTANCE_VALUES}
+       FROM rec, ${INSTANCE_ROWS(null, 8, 9)}
+       ORDER BY x.n
+       ${RETURNING_FOR_ROLLUP}
+     ), ${ROLLUP_APPEND_CTE}
+     SELECT count(*)::int AS n FROM ins`,
   ),
   // Several records (a batch): $1 tenant; $2 records (jsonb array of {k, t, s?, c, m, d?}, keys, in item
   // order); $3 id keys of instances whose record is not in $2; $4 the entity id key of each instance, $5
-  // instance rows, $6 their documents (INSTANCE_ROWS). Instances find their seq by id.
+  // instance rows, $6 their documents (INSTANCE_ROWS). Instances find their seq by id; the records looked up
+  // are locked as the upserted ones are, for their rollup cells (temporal-rollup.ts). Returns `n`.
   upsertManyAppend: statement(
     'history_upsert_many_append',
     `WITH rec AS (
@@ -150,15 +161,20 @@ const historySql = {
          scope = excluded.scope, created_at = excluded.created_at, modified_at = excluded.modified_at,
          deleted_at = excluded.deleted_at
        RETURNING r.id, r.seq
+     ), looked AS (
+       SELECT id, seq FROM temporal_entities WHERE tenant = $1 AND id = ANY ($3::text[]) ORDER BY id FOR NO KEY UPDATE
      ), known AS (
        SELECT id, seq FROM rec
        UNION ALL
-       SELECT id, seq FROM temporal_entities WHERE tenant = $1 AND id = ANY ($3::text[])
-     )
-     INSERT INTO temporal_instances (${INSTANCE_COLUMNS})
-     SELECT $1, k.seq, ${INSTANCE_VALUES}
-     FROM ${INSTANCE_ROWS(4, 5, 6)} JOIN known k ON k.id = x.id
-     ORDER BY x.n`,
+       SELECT id, seq FROM looked
+     ), ins AS (
+       INSERT INTO temporal_instances (${INSTANCE_COLUMNS})
+       SELECT $1, k.seq, ${INSTANCE_VALUES}
+       FROM ${INSTANCE_ROWS(4, 5, 6)} JOIN known k ON k.id = x.id
+       ORDER BY x.n
+       ${RETURNING_FOR_ROLLUP}
+     ), ${ROLLUP_APPEND_CTE}
+     SELECT count(*)::int AS n FROM ins`,
   ),
 };
 
@@ -210,6 +226,9 @@ export async function writeHistories(
   if (entityDrops.length > 0) await client.query(historySql.dropEntities([tenant, entityDrops]));
   const attrDrops = folded.flatMap((f) => f.attrDrops.map((d) => ({ id: textKey(f.id), ...d })));
   if (attrDrops.length > 0) {
+    // The cells summarise every datasetId: the dropped series are recounted, their records locked first.
+    const ids = [...new Set(attrDrops.map((d) => d.id))];
+    await client.query(rollupSql.lockRecordsById([tenant, ids]));
     await client.query(
       historySql.dropAttrs([
         tenant,
@@ -219,6 +238,7 @@ export async function writeHistories(
         attrDrops.map((d) => d.all),
       ]),
     );
+    await client.query(rollupSql.recountSeries([tenant, attrDrops.map((d) => d.id), attrDrops.map((d) => textKey(d.attr))]));
   }
   const records = folded.filter((f) => f.record !== undefined);
   const appended = folded.filter((f) => f.instances.length > 0);
@@ -240,7 +260,7 @@ export async function writeHistories(
   let written: number;
   if (records.length === 1 && appended.every((f) => f === records[0])) {
     const e = records[0].record!;
-    const { rowCount } = await client.query(
+    const { rows: done } = await client.query<{ n: number }>(
       historySql.upsertOneAppend([
         tenant,
         textKey(e.id),
@@ -253,12 +273,12 @@ export async function writeHistories(
         docsJson,
       ]),
     );
-    written = rowCount ?? 0;
+    written = done[0]?.n ?? 0;
   } else {
     const lookups = appended.filter((f) => f.record === undefined).map((f) => textKey(f.id));
     const recordsJson = JSON.stringify(records.map((f) => recordJson(f.record!)));
-    const { rowCount } = await client.query(historySql.upsertManyAppend([tenant, recordsJson, lookups, ids, rowsJson, docsJson]));
-    written = rowCount ?? 0;
+    const { rows: done } = await client.query<{ n: number }>(historySql.upsertManyAppend([tenant, recordsJson, lookups, ids, rowsJson, docsJson]));
+    written = done[0]?.n ?? 0;
   }
   if (written !== rows.length) {
     throw new Error(`history: ${rows.length - written} instance(s) recorded for an entity without a temporal record`);

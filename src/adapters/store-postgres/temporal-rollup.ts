@@ -1,0 +1,189 @@
+// Hourly rollups of the PostgreSQL instance log (issue 6 item 5, issue 3 item 7; aggregations of GS CIM 009
+// §4.5.19), the design of the SQLite store (store-sqlite/temporal-rollup.ts): per (tenant, entity, attribute)
+// and UTC hour, over the counted observedAt instances (observed_at set, `counted`) of every datasetId: how many
+// (n), how many with a number (nnum), and sum, sumsq, min, max of the numbers. An aggregation whose buckets are
+// unions of whole hours reads one row per hour instead of every instance (temporal_rollups, migration v8).
+// Kept exact in the writing transaction: appends add their cells in the statement that inserts the instances
+// (temporal-write.ts); whatever rewrites or removes instances (instance PATCH/DELETE, datasetId drops,
+// retention) recounts the cells it touched from the log (min/max cannot be "subtracted"); entity drops delete
+// their cells. Concurrency (READ COMMITTED): every writer of a series' cells holds its temporal_entities row
+// locked — appends by the record upsert or a FOR NO KEY UPDATE lookup, recounts by lockRecords first — so a
+// recount's fresh snapshot sees every append that reached the cells before it, and later appends wait.
+import type { PoolClient } from 'pg';
+import type { AggregationMethod, TemporalSelection } from '../../core/temporal/model.ts';
+import { statement } from './statements.ts';
+
+export const HOUR_MS = 3_600_000;
+
+/** The UTC hour holding `ms` (floor, also before 1970). */
+export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
+
+/** The same in SQL on a bigint epoch-ms column (PostgreSQL's % keeps the dividend's sign, hence the fold). */
+export const hourSql = (t: string): string => `((${t} - ((${t} % ${HOUR_MS}) + ${HOUR_MS}) % ${HOUR_MS}) / ${HOUR_MS})`;
+
+/**
+ * Migration v8. The key leads like the instance indexes (tenant, entity, attr) so a series' hours are one
+ * index range in hour order. Filled from the log as it stands.
+ */
+export const TEMPORAL_ROLLUP_DDL = `
+  CREATE TABLE temporal_rollups (
+    tenant text COLLATE "C" NOT NULL,
+    entity bigint NOT NULL,
+    attr text COLLATE "C" NOT NULL,
+    hour bigint NOT NULL,
+    n bigint NOT NULL,
+    nnum bigint NOT NULL,
+    sum double precision,
+    sumsq double precision,
+    min double precision,
+    max double precision,
+    CONSTRAINT temporal_rollups_pkey PRIMARY KEY (tenant, entity, attr, hour)
+  );
+  INSERT INTO temporal_rollups (tenant, entity, attr, hour, n, nnum, sum, sumsq, min, max)
+    SELECT tenant, entity, attr, ${hourSql('observed_at')}, count(*), count(num), sum(num), sum(num * num), min(num), max(num)
+    FROM temporal_instances WHERE observed_at IS NOT NULL AND counted GROUP BY 1, 2, 3, 4;
+`;
+
+/** The cell aggregates of instance rows `s` (columns after the key, in table order). */
+const CELL_AGGREGATES = 'count(*), count(s.num), sum(s.num), sum(s.num * s.num), min(s.num), max(s.num)';
+
+/**
+ * A CTE `roll` adding the instances a CTE named `ins` inserted (RETURNING tenant, entity, attr, observed_at,
+ * num, counted) to their cells. LEAST/GREATEST ignore NULLs; a sum stays NULL until the cell's first number.
+ */
+export const ROLLUP_APPEND_CTE = `roll AS (
+       INSERT INTO temporal_rollups AS c (tenant, entity, attr, hour, n, nnum, sum, sumsq, min, max)
+       SELECT s.tenant, s.entity, s.attr, ${hourSql('s.observed_at')}, ${CELL_AGGREGATES}
+       FROM ins s WHERE s.observed_at IS NOT NULL AND s.counted
+       GROUP BY 1, 2, 3, 4
+       ON CONFLICT (tenant, entity, attr, hour) DO UPDATE SET
+         n = c.n + excluded.n,
+         nnum = c.nnum + excluded.nnum,
+         sum = coalesce(c.sum + excluded.sum, c.sum, excluded.sum),
+         sumsq = coalesce(c.sumsq + excluded.sumsq, c.sumsq, excluded.sumsq),
+         min = least(c.min, excluded.min),
+         max = greatest(c.max, excluded.max)
+     )`;
+
+/** Overwrites cells with recounted values (both recount statements end with it). */
+const OVERWRITE = `ON CONFLICT (tenant, entity, attr, hour) DO UPDATE SET
+       n = excluded.n, nnum = excluded.nnum, sum = excluded.sum, sumsq = excluded.sumsq, min = excluded.min, max = excluded.max`;
+
+export const rollupSql = {
+  // $1 tenants, $2 entity seqs: the records whose cells are about to be recounted, in key order (no deadlock
+  // between two recounts). Appends hold the same rows (see the header).
+  lockRecords: statement(
+    'rollup_lock_records',
+    `SELECT 1 FROM temporal_entities r JOIN unnest($1::text[], $2::bigint[]) AS d(tenant, entity) ON r.tenant = d.tenant AND r.seq = d.entity
+     ORDER BY r.tenant, r.seq FOR NO KEY UPDATE OF r`,
+  ),
+  // $1 tenants, $2 entity seqs, $3 attribute keys, $4 hours: those cells recounted from the log. One
+  // statement: the cells still holding an instance are overwritten, the others deleted (disjoint rows, so
+  // the two parts cannot step on each other within the statement).
+  recountCells: statement(
+    'rollup_recount_cells',
+    `WITH d AS (
+       SELECT DISTINCT tenant, entity, attr, hour FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) AS u(tenant, entity, attr, hour)
+     ), fresh AS (
+       SELECT d.tenant, d.entity, d.attr, d.hour, ${CELL_AGGREGATES}
+       FROM d JOIN temporal_instances s ON s.tenant = d.tenant AND s.entity = d.entity AND s.attr = d.attr
+         AND s.observed_at >= d.hour * ${HOUR_MS} AND s.observed_at < (d.hour + 1) * ${HOUR_MS} AND s.counted
+       GROUP BY 1, 2, 3, 4
+     ), emptied AS (
+       DELETE FROM temporal_rollups c USING d
+       WHERE c.tenant = d.tenant AND c.entity = d.entity AND c.attr = d.attr AND c.hour = d.hour
+         AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.tenant = d.tenant AND f.entity = d.entity AND f.attr = d.attr AND f.hour = d.hour)
+     )
+     INSERT INTO temporal_rollups AS c (tenant, entity, attr, hour, n, nnum, sum, sumsq, min, max)
+     SELECT * FROM fresh
+     ${OVERWRITE}`,
+  ),
+  // $1 tenant, $2 entity id keys, $3 attribute keys: every cell of those series recounted (after a drop of
+  // one datasetId's instances, or of all of them), as recountCells.
+  recountSeries: statement(
+    'rollup_recount_series',
+    `WITH d AS (
+       SELECT DISTINCT r.seq AS entity, u.attr FROM unnest($2::text[], $3::text[]) AS u(id, attr)
+       JOIN temporal_entities r ON r.tenant = $1 AND r.id = u.id
+     ), fresh AS (
+       SELECT $1::text AS tenant, d.entity, d.attr, ${hourSql('s.observed_at')} AS hour, ${CELL_AGGREGATES}
+       FROM d JOIN temporal_instances s ON s.tenant = $1 AND s.entity = d.entity AND s.attr = d.attr
+         AND s.observed_at IS NOT NULL AND s.counted
+       GROUP BY 1, 2, 3, 4
+     ), emptied AS (
+       DELETE FROM temporal_rollups c USING d
+       WHERE c.tenant = $1 AND c.entity = d.entity AND c.attr = d.attr
+         AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.entity = c.entity AND f.attr = c.attr AND f.hour = c.hour)
+     )
+     INSERT INTO temporal_rollups AS c (tenant, entity, attr, hour, n, nnum, sum, sumsq, min, max)
+     SELECT * FROM fresh
+     ${OVERWRITE}`,
+  ),
+  // $1 tenant, $2 entity id keys: the records about to have series recounted (recountSeries), in key order.
+  lockRecordsById: statement(
+    'rollup_lock_records_by_id',
+    'SELECT 1 FROM temporal_entities WHERE tenant = $1 AND id = ANY ($2::text[]) ORDER BY id FOR NO KEY UPDATE',
+  ),
+  // Pairs $2… (see RollupPair) of tenant $1: the `num` rows of aggregatePairs (temporal-aggregate.ts) — pair,
+  // bucket, nnum and every rollup method under the same aliases — plus `other`, the counted instances without
+  // a number, which the cells cannot aggregate. Bucket b = (hour start − origin) / period over hours [lo, hi).
+  aggregate: statement(
+    'rollup_aggregate',
+    `SELECT p.k::float8 AS pair, ((c.hour * ${HOUR_MS} - p.origin) / p.period)::float8 AS b,
+       sum(c.nnum)::float8 AS nnum, sum(c.n - c.nnum)::float8 AS other, sum(c.n)::float8 AS total_count,
+       sum(c.sum) AS sum, sum(c.sum) / nullif(sum(c.nnum), 0) AS avg, sum(c.sumsq) AS sumsq,
+       min(c.min) AS min_num, max(c.max) AS max_num
+     FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+       AS p(k, entity, attr, origin, period, lo, hi)
+     JOIN temporal_rollups c ON c.tenant = $1 AND c.entity = p.entity AND c.attr = p.attr AND c.hour >= p.lo AND c.hour < p.hi
+     GROUP BY p.k, 2
+     ORDER BY 1, 2`,
+  ),
+};
+
+/**
+ * How many (entity, attribute) aggregations were answered from the cells since start: a diagnostic that lets
+ * the property test prove it exercised this path (answers are the same either way).
+ */
+export const rollupStats = { pairs: 0 };
+
+/** Recounts the cells (tenant, entity seq, attribute key, hour) after instances there changed or went. */
+export async function recountCells(client: PoolClient, cells: readonly { tenant: string; entity: string; attr: string; hour: number }[]): Promise<void> {
+  if (cells.length === 0) return;
+  await client.query(rollupSql.lockRecords([cells.map((c) => c.tenant), cells.map((c) => c.entity)]));
+  await client.query(
+    rollupSql.recountCells([cells.map((c) => c.tenant), cells.map((c) => c.entity), cells.map((c) => c.attr), cells.map((c) => c.hour)]),
+  );
+}
+
+/** The methods the cells can answer; distinctCount and stddev (and text min/max) need the instances. */
+const ROLLUP_METHODS: ReadonlySet<AggregationMethod> = new Set(['totalCount', 'sum', 'avg', 'min', 'max', 'sumsq']);
+
+/**
+ * Whether a selection and methods may be answered from the cells at all (as SQLite's rollupPlan): a window on
+ * observedAt, no datasetId filter (cells count every datasetId), an upper bound on an hour boundary, methods the
+ * cells hold. Each pair must then also pass rollupHours.
+ */
+export function rollupEligible(selection: TemporalSelection, methods: readonly AggregationMethod[]): boolean {
+  const w = selection.window;
+  if (w.property !== 'observedAt' || selection.datasetIds !== undefined) return false;
+  if (w.toMs !== undefined && w.toMs % HOUR_MS !== 0) return false;
+  return methods.every((m) => ROLLUP_METHODS.has(m));
+}
+
+/**
+ * The hours [lo, hi) one pair reads when every bucket is a union of whole cells — an origin on an hour and a
+ * period of whole hours, or one bucket without upper bound (zero period, open window) — else null. `newest` is
+ * the pair's newest counted instance in the window: without an upper bound, its hour is the last one read.
+ */
+export function rollupHours(
+  selection: TemporalSelection,
+  plan: { originMs: number; periodMs: number; starts?: number[] },
+  openEnded: boolean,
+  newest: number,
+): { lo: number; hi: number } | null {
+  if (plan.starts !== undefined || plan.originMs % HOUR_MS !== 0) return null;
+  if (plan.periodMs % HOUR_MS !== 0 && !openEnded) return null;
+  const to = selection.window.toMs;
+  return { lo: plan.originMs / HOUR_MS, hi: to === undefined ? hourOf(newest) + 1 : to / HOUR_MS };
+}
