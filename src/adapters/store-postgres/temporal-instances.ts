@@ -29,7 +29,7 @@ function instancesOf(selection: TemporalSelection, params: SqlParams, entity: st
   return `(SELECT a.attr, y.doc, y.rn FROM ${attrsOf(selection, params, entity, 'a')} CROSS JOIN LATERAL (
       SELECT i.doc, row_number() OVER (ORDER BY ${t} ${dir}, i.seq ${dir}) AS rn
       FROM temporal_instances i
-      WHERE i.tenant = $1 AND i.entity = ${entity} AND i.attr = a.attr AND ${instanceCond(selection, params, 'i')}
+      WHERE i.tenant = $1 AND i.entity = ${entity} AND i.attr = a.attr AND ${instanceCond(selection, params, 'i', true)}
       ORDER BY ${t} ${dir}, i.seq ${dir}
       LIMIT ${params.add(keep + 1, 'bigint')}
     ) y)`;

@@ -85,10 +85,13 @@ function compileRecordScopeQ(expr: ScopeExpr, params: SqlParams): Cond {
 /**
  * The conditions of a selected instance on alias `a` (tenant excluded): attributes, datasetIds ('@none'
  * = the default instance) and the window — instances lacking the window's time property never match.
+ * `attrPinned`: the caller already fixed `a.attr` to one selected attribute by equality; repeating the
+ * selection as `attr = ANY (…)` there keeps PostgreSQL 15 from reading the (…, attr, time) indexes in time
+ * order, so a newest-first read sorted a series of 100,000 instances to return two (≈ 130 ms).
  */
-export function instanceCond(selection: TemporalSelection, params: SqlParams, a: string): string {
+export function instanceCond(selection: TemporalSelection, params: SqlParams, a: string, attrPinned = false): string {
   const parts: string[] = [];
-  if (selection.attrs !== undefined) {
+  if (selection.attrs !== undefined && !attrPinned) {
     parts.push(selection.attrs.length === 0 ? 'FALSE' : `${a}.attr = ANY (${params.add(selection.attrs.map(textKey), 'text[]')})`);
   }
   if (selection.datasetIds !== undefined) {
