@@ -179,6 +179,33 @@ export function runSubscriptionStoreContract(name: string, make: () => Promise<S
         assert.equal(await store.getSubscription(tB, `${SUB}1`), null);
       });
 
+      it('recordDelivery calls made together (several per subscription, several subscriptions) count as made one by one', async () => {
+        await store.createSubscription(tA, subscription(`${SUB}a`));
+        await store.createSubscription(tA, subscription(`${SUB}b`));
+        await store.createSubscription(tA, subscription(`${SUB}c`));
+        await store.recordDelivery(tA, `${SUB}c`, { ok: false, at: at(1) });
+        await Promise.all([
+          store.recordDelivery(tA, `${SUB}a`, { ok: true, at: at(2) }),
+          store.recordDelivery(tA, `${SUB}b`, { ok: false, at: at(2) }),
+          store.recordDelivery(tA, `${SUB}a`, { ok: false, at: at(3) }),
+          store.recordDelivery(tA, `${SUB}c`, { ok: false, at: at(3) }),
+          store.recordDelivery(tA, `${SUB}a`, { ok: false, at: at(4) }),
+          store.recordDelivery(tA, `${SUB}b`, { ok: true, at: at(5) }),
+        ]);
+        assert.deepStrictEqual((await store.getSubscription(tA, `${SUB}a`))?.delivery, {
+          timesSent: 3, timesFailed: 2, consecutiveFailures: 2, status: 'failed',
+          lastNotification: at(4), lastSuccess: at(2), lastFailure: at(4),
+        });
+        assert.deepStrictEqual((await store.getSubscription(tA, `${SUB}b`))?.delivery, {
+          timesSent: 2, timesFailed: 1, consecutiveFailures: 0, status: 'ok',
+          lastNotification: at(5), lastSuccess: at(5), lastFailure: at(2),
+        });
+        assert.deepStrictEqual((await store.getSubscription(tA, `${SUB}c`))?.delivery, {
+          timesSent: 2, timesFailed: 2, consecutiveFailures: 2, status: 'failed',
+          lastNotification: at(3), lastFailure: at(3),
+        });
+      });
+
       it('claimPeriodic hands each due period to one of two concurrent claimers and skips missed periods', async () => {
         const periodic = subscription(`${SUB}p`, { payload: { type: 'Subscription', timeInterval: 60 }, nextPeriodicAt: at(60_000) });
         await store.createSubscription(tA, periodic);

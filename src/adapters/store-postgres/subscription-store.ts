@@ -111,11 +111,6 @@ const unleaseOrDrop = (targetWhere: string, set: string): string => `
   UPDATE outbox o SET ${set}, lease_owner = NULL, lease_until = NULL
   FROM target t WHERE o.id = t.id AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.id = t.id)`;
 
-const recordDelivery = (members: string): string => `
-  UPDATE subscriptions SET delivery = (delivery::jsonb || jsonb_build_object(
-    'timesSent', coalesce((delivery ->> 'timesSent')::bigint, 0) + 1, 'lastNotification', $3::text, ${members}))::json
-  WHERE tenant = $1 AND id = $2`;
-
 const sql = {
   createSub: statement(
     'create',
@@ -201,11 +196,21 @@ const sql = {
   release: statement('release', unleaseOrDrop('id = ANY ($2::text[]) AND lease_owner = $1', 'attempts = o.attempts')),
   retryLater: statement('retry', unleaseOrDrop('id = $1', 'attempts = o.attempts + 1, not_before = $2::timestamptz')),
   complete: statement('complete', 'DELETE FROM outbox WHERE id = ANY ($1::text[])'),
-  recordOk: statement('record_ok', recordDelivery(`'lastSuccess', $3::text, 'status', 'ok', 'consecutiveFailures', 0`)),
-  recordFailure: statement(
-    'record_failure',
-    recordDelivery(`'timesFailed', coalesce((delivery ->> 'timesFailed')::bigint, 0) + 1, 'lastFailure', $3::text,
-      'status', 'failed', 'consecutiveFailures', coalesce((delivery ->> 'consecutiveFailures')::bigint, 0) + 1`),
+  // Several delivery outcomes at once, already folded per subscription (foldOutcomes): one statement and one
+  // commit for all the notifications delivered during a turn instead of one each.
+  recordMany: statement(
+    'record_many',
+    `UPDATE subscriptions s SET delivery = (s.delivery::jsonb || jsonb_build_object(
+       'timesSent', coalesce((s.delivery ->> 'timesSent')::bigint, 0) + u.sent,
+       'lastNotification', u.last_at, 'status', u.status,
+       'consecutiveFailures', CASE WHEN u.last_ok_at IS NOT NULL THEN u.fails_after_ok
+                                   ELSE coalesce((s.delivery ->> 'consecutiveFailures')::bigint, 0) + u.failed END)
+       || CASE WHEN u.failed > 0 THEN jsonb_build_object('timesFailed', coalesce((s.delivery ->> 'timesFailed')::bigint, 0) + u.failed,
+                                                         'lastFailure', u.last_fail_at) ELSE '{}'::jsonb END
+       || CASE WHEN u.last_ok_at IS NOT NULL THEN jsonb_build_object('lastSuccess', u.last_ok_at) ELSE '{}'::jsonb END)::json
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])
+       AS u(tenant, id, sent, failed, last_at, status, last_ok_at, last_fail_at, fails_after_ok)
+     WHERE s.tenant = u.tenant AND s.id = u.id`,
   ),
   // Row locks + the recheck of next_periodic_at make each period go to exactly one claimer; the due time
   // moves by whole periods past now (missed periods are skipped, not burst). No usable timeInterval: NULL.
@@ -317,7 +322,70 @@ async function withPendingKeyRetry(run: () => Promise<unknown>): Promise<void> {
 }
 
 /** The store over a migrated database; several nodes may share it. The pool stays the caller's to end. */
+/** The outcomes of one subscription's deliveries, in order, as one change of its status. */
+interface FoldedOutcomes {
+  tenant: string;
+  id: string;
+  sent: number;
+  failed: number;
+  lastAt: string;
+  status: 'ok' | 'failed';
+  lastOkAt: string | null;
+  lastFailAt: string | null;
+  failsAfterOk: number;
+}
+
+/** Folds outcomes per subscription exactly as applying them one by one (record_ok / record_failure) would. */
+export function foldOutcomes(records: readonly { tenant: string; id: string; ok: boolean; at: string }[]): FoldedOutcomes[] {
+  const byKey = new Map<string, FoldedOutcomes>();
+  for (const r of records) {
+    const key = `${r.tenant}\u0000${r.id}`;
+    let f = byKey.get(key);
+    if (f === undefined) {
+      f = { tenant: r.tenant, id: r.id, sent: 0, failed: 0, lastAt: r.at, status: 'ok', lastOkAt: null, lastFailAt: null, failsAfterOk: 0 };
+      byKey.set(key, f);
+    }
+    f.sent++;
+    f.lastAt = r.at;
+    if (r.ok) {
+      f.status = 'ok';
+      f.lastOkAt = r.at;
+      f.failsAfterOk = 0;
+    } else {
+      f.status = 'failed';
+      f.failed++;
+      f.lastFailAt = r.at;
+      f.failsAfterOk++;
+    }
+  }
+  return [...byKey.values()];
+}
+
 export function createPostgresSubscriptionStore(pool: Pool, clock: Clock): SubscriptionStore {
+  // Delivery outcomes of one event-loop turn are written together (issue 5 item 8: one autocommit
+  // transaction, so one WAL flush, per delivered notification capped notifications on PostgreSQL).
+  let pendingRecords: { tenant: string; id: string; ok: boolean; at: string }[] = [];
+  let recordFlush: Promise<void> | null = null;
+  async function flushRecords(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const batch = pendingRecords;
+    pendingRecords = [];
+    recordFlush = null;
+    const folded = foldOutcomes(batch);
+    await pool.query(
+      sql.recordMany([
+        folded.map((f) => f.tenant),
+        folded.map((f) => f.id),
+        folded.map((f) => String(f.sent)),
+        folded.map((f) => String(f.failed)),
+        folded.map((f) => f.lastAt),
+        folded.map((f) => f.status),
+        folded.map((f) => f.lastOkAt),
+        folded.map((f) => f.lastFailAt),
+        folded.map((f) => String(f.failsAfterOk)),
+      ]),
+    );
+  }
   return {
     async createSubscription(tenant, sub) {
       const { rows } = await pool.query<{ n: number }>(sql.createSub([...subParams(tenant, sub), clock.nowIso()]));
@@ -395,8 +463,9 @@ export function createPostgresSubscriptionStore(pool: Pool, clock: Clock): Subsc
 
     async recordDelivery(tenant, subscriptionId, outcome) {
       // Delivery status is not a definition change: the subscriptions version stays.
-      const record = outcome.ok ? sql.recordOk : sql.recordFailure;
-      await pool.query(record([tenant, textKey(subscriptionId), outcome.at]));
+      pendingRecords.push({ tenant, id: textKey(subscriptionId), ok: outcome.ok, at: outcome.at });
+      recordFlush ??= flushRecords();
+      await recordFlush;
     },
 
     async claimPeriodic(now, limit) {
