@@ -4,8 +4,8 @@
 // a ForwardOutcome: a misbehaving source can make an answer partial, never crash or stall it.
 import http from 'node:http';
 import https from 'node:https';
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { checkDestination, checkResolvedAddress, type DestinationPolicy } from '../core/destination-policy.ts';
+import { checkDestination, type DestinationPolicy } from '../core/destination-policy.ts';
+import { DestinationRefused, guardedLookup } from './guarded-lookup.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { ForwardOutcome, ForwardRequest, Forwarder } from '../ports/forwarder.ts';
 
@@ -14,27 +14,6 @@ export interface HttpForwarderOptions {
   /** Largest answer body read; a larger one is `unusable`. */
   maxBytes: number;
   maxSocketsPerOrigin?: number;
-}
-
-class DestinationRefused extends Error {
-  override readonly name = 'DestinationRefused';
-}
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-function guardedLookup(policy: DestinationPolicy) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, []);
-      for (const a of addresses) {
-        const refusal = checkResolvedAddress(policy, a.address, hostname);
-        if (refusal !== null) return callback(new DestinationRefused(refusal), []);
-      }
-      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
-      if (options.all === true) return callback(null, addresses);
-      return callback(null, addresses[0]!.address, addresses[0]!.family);
-    });
-  };
 }
 
 function describe(err: Error): string {

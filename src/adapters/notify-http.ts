@@ -6,8 +6,8 @@
 // check every address a host name resolves to (custom `lookup`) and reuses one connection pool per origin.
 import http from 'node:http';
 import https from 'node:https';
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { checkDestination, checkResolvedAddress, type DestinationPolicy } from '../core/destination-policy.ts';
+import { checkDestination, type DestinationPolicy } from '../core/destination-policy.ts';
+import { DestinationRefused, guardedLookup } from './guarded-lookup.ts';
 import { deliveryFailure, type DeliveryMessage, type DeliveryOutcome, type NotificationTransport } from '../ports/notifier.ts';
 
 export interface HttpTransportOptions {
@@ -24,28 +24,6 @@ export interface HttpTransportOptions {
 
 /** Headers the transport owns: a message cannot set them. */
 const TRANSPORT_HEADERS = new Set(['content-type', 'content-length', 'host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'proxy-connection']);
-
-/** A lookup refusal: the destination policy, not the network, said no. */
-class DestinationRefused extends Error {
-  override readonly name = 'DestinationRefused';
-}
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-function guardedLookup(policy: DestinationPolicy) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, []);
-      for (const a of addresses) {
-        const refusal = checkResolvedAddress(policy, a.address, hostname);
-        if (refusal !== null) return callback(new DestinationRefused(refusal), []);
-      }
-      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
-      if (options.all === true) return callback(null, addresses);
-      return callback(null, addresses[0]!.address, addresses[0]!.family);
-    });
-  };
-}
 
 interface Attempt {
   status?: number;

@@ -8,10 +8,10 @@
 // So it carries Link (JSON), NGSILD-Tenant (non-default tenants) and every receiverInfo pair.
 import net from 'node:net';
 import tls from 'node:tls';
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { randomUUID } from 'node:crypto';
 import { MqttClient, type IClientOptions } from 'mqtt';
-import { checkDestination, checkResolvedAddress, type DestinationPolicy } from '../core/destination-policy.ts';
+import { checkDestination, type DestinationPolicy } from '../core/destination-policy.ts';
+import { DESTINATION_REFUSED, guardedLookup } from './guarded-lookup.ts';
 import type { JsonObject } from '../core/json.ts';
 import { deliveryFailure, notifierInfoValue, type DeliveryMessage, type DeliveryOutcome, type NotificationTransport } from '../ports/notifier.ts';
 
@@ -101,11 +101,6 @@ interface Entry {
   idle?: NodeJS.Timeout;
 }
 
-/** Error code of a connection the destination policy refused at DNS time. */
-const REFUSED = 'EDESTREFUSED';
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
 export interface MqttTransport extends NotificationTransport {
   /** Open broker clients: one per (broker URI, protocol version, credentials). */
   clientCount(): number;
@@ -116,25 +111,11 @@ export function createMqttTransport(options: MqttTransportOptions = {}): MqttTra
   const idleCloseMs = options.idleCloseMs ?? 300_000;
   let closed = false;
 
-  function lookupFor(policy: DestinationPolicy) {
-    return (hostname: string, opts: LookupOptions, callback: LookupCallback): void => {
-      dnsLookup(hostname, { ...opts, all: true }, (err, addresses) => {
-        if (err) return callback(err, []);
-        for (const a of addresses) {
-          const refusal = checkResolvedAddress(policy, a.address, hostname);
-          if (refusal !== null) return callback(Object.assign(new Error(refusal), { code: REFUSED }), []);
-        }
-        if (opts.all === true) return callback(null, addresses);
-        return callback(null, addresses[0]?.address ?? '', addresses[0]?.family);
-      });
-    };
-  }
-
   function clientFor(target: MqttTarget, protocolVersion: 4 | 5): { key: string; entry: Entry } {
     const key = JSON.stringify([target.secure, target.host, target.port, target.username ?? null, target.password ?? null, protocolVersion]);
     const existing = clients.get(key);
     if (existing) return { key, entry: existing };
-    const lookup = options.policy === undefined ? undefined : lookupFor(options.policy);
+    const lookup = options.policy === undefined ? undefined : guardedLookup(options.policy);
     // Our own stream builder: the policy's lookup guard applies to every (re)connection, TCP and TLS alike.
     const build = () => {
       const base = { host: target.host, port: target.port, ...(lookup === undefined ? {} : { lookup }) };
@@ -159,7 +140,7 @@ export function createMqttTransport(options: MqttTransportOptions = {}): MqttTra
     client.on('error', (err: Error & { code?: unknown }) => {
       e.lastError = err;
       // A refused destination stays refused: stop reconnecting (a later notification builds a new client).
-      if (err.code === REFUSED) forget(key, e);
+      if (err.code === DESTINATION_REFUSED) forget(key, e);
     });
     client.on('connect', () => {
       e.lastError = undefined;
@@ -193,7 +174,7 @@ export function createMqttTransport(options: MqttTransportOptions = {}): MqttTra
       const onConnect = () => done({ ok: true });
       // Policy refusals and broker refusals (CONNACK codes) end the wait; network errors are retried by the client.
       const onError = (err: Error & { code?: unknown }) => {
-        if (err.code === REFUSED) done(deliveryFailure(err.message, false));
+        if (err.code === DESTINATION_REFUSED) done(deliveryFailure(err.message, false));
         else if (typeof err.code === 'number') done(deliveryFailure(`MQTT broker refused the connection: ${err.message}`, true));
       };
       const timer = setTimeout(() => {
