@@ -25,8 +25,9 @@ import { changedAttrs, deriveEntity } from './derive.ts';
 import { discoverRows, queryPage } from './query-run.ts';
 import { sideRowParams, sql } from './statements.ts';
 import { textFromKey, textKey } from './text-key.ts';
-import { inTransaction } from './transaction.ts';
-import { createPostgresSubscriptionStore, insertOutbox } from './subscription-store.ts';
+import { inPipelinedTransaction, inTransaction, type PipelinedTransaction, type TransactionOptions } from './transaction.ts';
+import type { Step } from './pipeline.ts';
+import { createPostgresSubscriptionStore, insertOutbox, outboxStatement } from './subscription-store.ts';
 import type { OutboxEntry, SubscriptionStore } from '../../ports/subscription-store.ts';
 import type { TemporalStore } from '../../ports/temporal-store.ts';
 import type { CsourceSubscriptionStore } from '../../ports/csource-subscription-store.ts';
@@ -36,7 +37,7 @@ import { createPostgresRegistrationStore } from './registration-store.ts';
 import { createPostgresTemporalStore } from './temporal-store.ts';
 import { createPostgresEntityMapStore } from './entity-map-store.ts';
 import type { EntityMapStore } from '../../ports/entity-map-store.ts';
-import { writeHistories, type PendingHistory } from './temporal-write.ts';
+import { checkAppended, planHistories, writeHistories, type PendingHistory } from './temporal-write.ts';
 
 export interface PostgresStoreOptions {
   /** A libpq-style URL: postgres://user:password@host:port/database?options. */
@@ -48,6 +49,9 @@ export interface PostgresStoreOptions {
 }
 
 export const DEFAULT_POOL_SIZE = 10;
+
+/** Entity writes run only fixed statements keyed by id or seq (see TransactionOptions.genericPlans). */
+const WRITE_TRANSACTION: TransactionOptions = { genericPlans: true };
 
 /** How long a request waits for a free pooled connection (or a new one) before failing. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -132,17 +136,16 @@ export async function createPostgresStore(
   const historyVacuum = createHistoryVacuum(pool);
 
   /**
-   * Validates one decision and writes it on a row this transaction has locked (or found absent).
-   * Returns the entity's document text afterwards: null when it is (still or now) absent.
+   * Validates one decision and returns the statements that write it on a row this transaction has locked
+   * (or found absent).
    */
-  async function apply<R>(
-    client: PoolClient,
+  function applySteps<R>(
     tenant: TenantId,
     id: string,
     currentDoc: string | null,
     decision: WriteDecision<R>,
     tenantKnown: boolean,
-  ): Promise<string | null> {
+  ): Step[] {
     checkDecision(id, decision);
     const entity = decision.put;
     if (entity !== undefined) {
@@ -151,44 +154,52 @@ export async function createPostgresStore(
       // The query side (search document, attribute index, geometries) is written in the same statement.
       if (currentDoc === null) {
         const derived = deriveEntity(entity);
-        await client.query(sql.insertEntity([...params, !tenantKnown, clock.nowIso(), derived.qdoc, ...sideRowParams(derived)]));
-      } else {
-        // Side rows of the changed attributes only. The stored version is parsed afresh: decide() may have
-        // changed the object it was given.
-        const changed = changedAttrs(parseEntity(currentDoc), entity);
-        const derived = deriveEntity(entity, new Set(changed));
-        await client.query(sql.updateEntity([...params, derived.qdoc, changed.map(textKey), ...sideRowParams(derived)]));
+        return [sql.insertEntity([...params, !tenantKnown, clock.nowIso(), derived.qdoc, ...sideRowParams(derived)])];
       }
-      return doc;
+      // Side rows of the changed attributes only. The stored version is parsed afresh: decide() may have
+      // changed the object it was given.
+      const changed = changedAttrs(parseEntity(currentDoc), entity);
+      const derived = deriveEntity(entity, new Set(changed));
+      return [sql.updateEntity([...params, derived.qdoc, changed.map(textKey), ...sideRowParams(derived)])];
     }
-    if (decision.remove === true && currentDoc !== null) {
-      await client.query(sql.deleteEntity([tenant, textKey(id)]));
-      return null;
-    }
-    return currentDoc;
+    if (decision.remove === true && currentDoc !== null) return [sql.deleteEntity([tenant, textKey(id)])];
+    return [];
   }
 
+  /**
+   * One write in two round trips (pipeline.ts): BEGIN with the row lock, then the entity statement, its
+   * outbox rows, its history and COMMIT.
+   */
   async function writeOne<R>(
-    client: PoolClient,
+    tx: PipelinedTransaction,
     tenant: TenantId,
     id: string,
     decide: (current: Entity | null) => WriteDecision<R>,
     writeOptions: WriteOptions,
   ): Promise<{ result: R; appended: number }> {
-    const { rows } = await client.query<LockRow>(sql.lockEntity([tenant, textKey(id)]));
-    const { doc, tenant_known } = rows[0];
+    const [locked] = await tx.open([sql.lockEntity([tenant, textKey(id)])]);
+    const { doc, tenant_known } = locked.rows[0] as LockRow;
     const tenantKnown = tenant === DEFAULT_TENANT || tenant_known;
     if (!tenantKnown && !writeOptions.createTenant) throw nonexistentTenant(tenant);
     const decision = decide(doc === null ? null : parseEntity(doc));
-    await apply(client, tenant, id, doc, decision, tenantKnown);
+    const steps = applySteps(tenant, id, doc, decision, tenantKnown);
     // Notifications owed by this change commit with it (durable outbox, issue 5).
-    if (decision.outbox !== undefined) await insertOutbox(client, decision.outbox);
+    const outbox = decision.outbox === undefined ? null : outboxStatement(decision.outbox);
+    if (outbox !== null) steps.push(outbox);
     // So does its history (issue 6): drop, record, instances. A record makes its tenant exist, as a put does.
     let appended = 0;
     if (decision.history !== undefined) {
       const createTenant = !tenantKnown && decision.put === undefined;
-      appended = await writeHistories(client, tenant, [{ id, history: decision.history }], createTenant, clock.nowIso());
+      const plan = planHistories(tenant, [{ id, history: decision.history }], createTenant, clock.nowIso());
+      appended = plan.appended;
+      steps.push(...plan.steps);
+      if (plan.expected !== undefined) {
+        // Its count decides whether the transaction may commit: checked before the COMMIT is sent.
+        const results = await tx.run(steps.splice(0));
+        checkAppended(plan, results.at(-1));
+      }
     }
+    await tx.commit(steps);
     return { result: decision.result, appended };
   }
 
@@ -279,14 +290,14 @@ export async function createPostgresStore(
     },
 
     async writeEntity(tenant, id, decide, writeOptions) {
-      const { result, appended } = await inTransaction(pool, (client) => writeOne(client, tenant, id, decide, writeOptions));
+      const { result, appended } = await inPipelinedTransaction(pool, (tx) => writeOne(tx, tenant, id, decide, writeOptions), WRITE_TRANSACTION);
       await statistics.written(1);
       await historyVacuum.appended(appended);
       return result;
     },
 
     async writeEntities(tenant, items, writeOptions) {
-      const { outcomes, appended } = await inTransaction(pool, (client) => writeBatch(client, tenant, items, writeOptions));
+      const { outcomes, appended } = await inTransaction(pool, (client) => writeBatch(client, tenant, items, writeOptions), WRITE_TRANSACTION);
       await statistics.written(items.length);
       await historyVacuum.appended(appended);
       return outcomes;

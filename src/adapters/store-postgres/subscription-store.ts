@@ -284,8 +284,9 @@ function subParams(tenant: TenantId, sub: StoredSubscription): Param[] {
  * replaces that entry's id and message and keeps its not_before. Entries of one call apply in order: later
  * ones of a key are folded into the first here, since one statement may not update a row twice.
  */
-export async function insertOutbox(client: PoolClient | Pool, entries: readonly OutboxEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+/** The statement inserting outbox entries (rows of one coalescing key folded to the last), or null for none. */
+export function outboxStatement(entries: readonly OutboxEntry[]): QueryConfig<Param[]> | null {
+  if (entries.length === 0) return null;
   const rows: OutboxEntry[] = [];
   const byKey = new Map<string, number>();
   for (const e of entries) {
@@ -298,14 +299,17 @@ export async function insertOutbox(client: PoolClient | Pool, entries: readonly 
     }
   }
   const column = (f: (e: OutboxEntry) => string | null): (string | null)[] => rows.map(f);
-  await client.query(
-    sql.insertOutbox([
-      column((e) => e.tenant), column((e) => textKey(e.id)), column((e) => textKey(e.subscriptionId)),
-      column((e) => textKey(e.endpoint)), column((e) => JSON.stringify(e.message)),
-      column((e) => (e.coalesceKey === undefined ? null : textKey(e.coalesceKey))),
-      column((e) => e.notBefore), column((e) => e.createdAt),
-    ]),
-  );
+  return sql.insertOutbox([
+    column((e) => e.tenant), column((e) => textKey(e.id)), column((e) => textKey(e.subscriptionId)),
+    column((e) => textKey(e.endpoint)), column((e) => JSON.stringify(e.message)),
+    column((e) => (e.coalesceKey === undefined ? null : textKey(e.coalesceKey))),
+    column((e) => e.notBefore), column((e) => e.createdAt),
+  ]);
+}
+
+export async function insertOutbox(client: PoolClient | Pool, entries: readonly OutboxEntry[]): Promise<void> {
+  const statement = outboxStatement(entries);
+  if (statement !== null) await client.query(statement);
 }
 
 /** Runs an unlease statement again when a concurrent writer created a pending row of the same key meanwhile. */

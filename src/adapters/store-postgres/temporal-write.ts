@@ -2,10 +2,10 @@
 // for the PostgreSQL store: drops first, then the temporal entity records upserted (types unioned, stored
 // order first), then the instances appended — set-based, for one write or a whole batch alike — and their hourly
 // rollup cells (temporal-rollup.ts) updated in the same statements.
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryConfig, QueryResult } from 'pg';
 import { instanceTime, instanceValues } from '../../core/temporal/instance-values.ts';
 import type { HistoryInstance, HistoryWrite, TemporalEntity } from '../../core/temporal/model.ts';
-import { statement } from './statements.ts';
+import { statement, type Param } from './statements.ts';
 import { ROLLUP_APPEND_CTE, rollupSql } from './temporal-rollup.ts';
 import { codePointKey, textKey } from './text-key.ts';
 
@@ -208,28 +208,31 @@ function instanceRow(h: HistoryInstance): unknown[] {
 }
 
 /**
- * Writes the histories of one write (or of a batch, in item order) on the transaction's connection.
+ * The statements that write the histories of one write (or of a batch, in item order), in order.
  * `createTenant`: the tenant is missing and must exist before a record refers to it (a history-only write
- * on a new tenant; an entity put has already created it). Instances whose entity has no record are a
- * programming error: the transaction is aborted. Returns how many instances were appended.
+ * on a new tenant; an entity put has already created it). `expected`: how many instances the last
+ * statement must report (`n`) — fewer mean instances whose entity has no record, a programming error that
+ * must abort the transaction (see checkAppended); undefined when the last statement upserts the only record
+ * itself, so that every instance has it. `appended`: the instances appended.
  */
-export async function writeHistories(
-  client: PoolClient,
-  tenant: string,
-  pending: readonly PendingHistory[],
-  createTenant: boolean,
-  now: string,
-): Promise<number> {
-  if (pending.length === 0) return 0;
+export interface HistoryPlan {
+  steps: QueryConfig<Param[]>[];
+  expected?: number;
+  appended: number;
+}
+
+export function planHistories(tenant: string, pending: readonly PendingHistory[], createTenant: boolean, now: string): HistoryPlan {
+  const steps: QueryConfig<Param[]>[] = [];
+  if (pending.length === 0) return { steps, appended: 0 };
   const folded = foldHistories(pending);
   const entityDrops = folded.filter((f) => f.dropEntity).map((f) => textKey(f.id));
-  if (entityDrops.length > 0) await client.query(historySql.dropEntities([tenant, entityDrops]));
+  if (entityDrops.length > 0) steps.push(historySql.dropEntities([tenant, entityDrops]));
   const attrDrops = folded.flatMap((f) => f.attrDrops.map((d) => ({ id: textKey(f.id), ...d })));
   if (attrDrops.length > 0) {
     // The cells summarise every datasetId: the dropped series are recounted, their records locked first.
     const ids = [...new Set(attrDrops.map((d) => d.id))];
-    await client.query(rollupSql.lockRecordsById([tenant, ids]));
-    await client.query(
+    steps.push(rollupSql.lockRecordsById([tenant, ids]));
+    steps.push(
       historySql.dropAttrs([
         tenant,
         attrDrops.map((d) => d.id),
@@ -238,12 +241,12 @@ export async function writeHistories(
         attrDrops.map((d) => d.all),
       ]),
     );
-    await client.query(rollupSql.recountSeries([tenant, attrDrops.map((d) => d.id), attrDrops.map((d) => textKey(d.attr))]));
+    steps.push(rollupSql.recountSeries([tenant, attrDrops.map((d) => d.id), attrDrops.map((d) => textKey(d.attr))]));
   }
   const records = folded.filter((f) => f.record !== undefined);
   const appended = folded.filter((f) => f.instances.length > 0);
-  if (records.length === 0 && appended.length === 0) return 0;
-  if (createTenant && records.length > 0) await client.query(historySql.createTenant([tenant, now]));
+  if (records.length === 0 && appended.length === 0) return { steps, appended: 0 };
+  if (createTenant && records.length > 0) steps.push(historySql.createTenant([tenant, now]));
   const ids: string[] = [];
   const rows: unknown[][] = [];
   const docs: string[] = [];
@@ -257,10 +260,9 @@ export async function writeHistories(
   }
   const rowsJson = JSON.stringify(rows);
   const docsJson = `[${docs.join(',')}]`;
-  let written: number;
   if (records.length === 1 && appended.every((f) => f === records[0])) {
     const e = records[0].record!;
-    const { rows: done } = await client.query<{ n: number }>(
+    steps.push(
       historySql.upsertOneAppend([
         tenant,
         textKey(e.id),
@@ -273,15 +275,34 @@ export async function writeHistories(
         docsJson,
       ]),
     );
-    written = done[0]?.n ?? 0;
-  } else {
-    const lookups = appended.filter((f) => f.record === undefined).map((f) => textKey(f.id));
-    const recordsJson = JSON.stringify(records.map((f) => recordJson(f.record!)));
-    const { rows: done } = await client.query<{ n: number }>(historySql.upsertManyAppend([tenant, recordsJson, lookups, ids, rowsJson, docsJson]));
-    written = done[0]?.n ?? 0;
+    return { steps, appended: rows.length };
   }
-  if (written !== rows.length) {
-    throw new Error(`history: ${rows.length - written} instance(s) recorded for an entity without a temporal record`);
+  const lookups = appended.filter((f) => f.record === undefined).map((f) => textKey(f.id));
+  const recordsJson = JSON.stringify(records.map((f) => recordJson(f.record!)));
+  steps.push(historySql.upsertManyAppend([tenant, recordsJson, lookups, ids, rowsJson, docsJson]));
+  return { steps, expected: rows.length, appended: rows.length };
+}
+
+/** Throws (aborting the transaction) when the plan's last statement appended fewer instances than it must. */
+export function checkAppended(plan: HistoryPlan, last: QueryResult | undefined): void {
+  if (plan.expected === undefined) return;
+  const written = (last?.rows[0] as { n?: number } | undefined)?.n ?? 0;
+  if (written !== plan.expected) {
+    throw new Error(`history: ${plan.expected - written} instance(s) recorded for an entity without a temporal record`);
   }
-  return written;
+}
+
+/** Writes the histories on the transaction's connection (planHistories); returns the instances appended. */
+export async function writeHistories(
+  client: PoolClient,
+  tenant: string,
+  pending: readonly PendingHistory[],
+  createTenant: boolean,
+  now: string,
+): Promise<number> {
+  const plan = planHistories(tenant, pending, createTenant, now);
+  let last: QueryResult | undefined;
+  for (const step of plan.steps) last = await client.query(step);
+  checkAppended(plan, last);
+  return plan.appended;
 }
