@@ -7,7 +7,7 @@ import type { TenantId } from '../../core/tenant.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { DeliveryStatus, OutboxEntry, OutboxRow, StoredSubscription, SubscriptionStore } from '../../ports/subscription-store.ts';
 import { textFromKey, textKey } from './text-key.ts';
-import { inTransaction } from './transaction.ts';
+import { inPipelinedTransaction, inTransaction } from './transaction.ts';
 
 /**
  * Schema of the subscription store (migration v3). Notes:
@@ -443,9 +443,10 @@ export function createPostgresSubscriptionStore(pool: Pool, clock: Clock): Subsc
 
     async claimDue(owner, now, limit, leaseMs, perEndpoint) {
       if (limit <= 0 || perEndpoint <= 0) return [];
-      const rows = await inTransaction(pool, async (client) => {
-        await client.query(sql.claimLock([OUTBOX_CLAIM_LOCK_KEY]));
-        return (await client.query<OutboxDbRow>(sql.claimDue([owner, now, limit, leaseMs, perEndpoint]))).rows;
+      // One round trip: BEGIN, the claimers' lock, the claim, COMMIT (pipeline.ts).
+      const rows = await inPipelinedTransaction(pool, async (tx) => {
+        const [, claimed] = await tx.all([sql.claimLock([OUTBOX_CLAIM_LOCK_KEY]), sql.claimDue([owner, now, limit, leaseMs, perEndpoint])]);
+        return claimed.rows as OutboxDbRow[];
       });
       // RETURNING has no order: oldest first is not_before (canonical text), then queue order.
       rows.sort((a, b) => (a.not_before < b.not_before ? -1 : a.not_before > b.not_before ? 1 : Number(a.seq) - Number(b.seq)));

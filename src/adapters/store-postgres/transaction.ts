@@ -85,6 +85,8 @@ export async function inTransaction<R>(
 export interface PipelinedTransaction {
   /** The first round trip: BEGIN (and the options' SET LOCAL), then `steps`; their results. */
   open(steps: readonly Step[]): Promise<QueryResult[]>;
+  /** The whole transaction in one round trip: BEGIN, `steps`, COMMIT; their results. */
+  all(steps: readonly Step[]): Promise<QueryResult[]>;
   /** A round trip in the open transaction. */
   run(steps: readonly Step[]): Promise<QueryResult[]>;
   /** The last round trip: `steps`, then COMMIT; their results. Nothing may run after it. */
@@ -124,6 +126,11 @@ export async function inPipelinedTransaction<R>(
         if (state !== 'idle') throw new Error('transaction: open twice');
         state = 'open';
         return (await send([...beginSteps, ...steps])).slice(beginSteps.length);
+      },
+      async all(steps) {
+        if (state !== 'idle') throw new Error('transaction: all after open');
+        state = 'done';
+        return (await send([...beginSteps, ...steps, 'COMMIT'])).slice(beginSteps.length, beginSteps.length + steps.length);
       },
       async run(steps) {
         if (state !== 'open') throw new Error('transaction: run outside the open transaction');
