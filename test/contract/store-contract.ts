@@ -204,6 +204,75 @@ export function runStoreContract(name: string, makeStore: StoreFactory): void {
       for (let i = 0; i < n; i++) assert.deepStrictEqual(final.attrs[`urn:attr:${i}`], [prop(i)]);
     });
 
+    it('concurrent single writes of many entities and tenants: each settles alone, a refusal undoes only itself', async () => {
+      // Stores may run concurrent writes together (group commit): one write's refusal or conflict must not
+      // touch the others, and a write's promise settles with its own outcome.
+      await put(DEFAULT_TENANT, entity('urn:x:shared'));
+      const ops: Promise<unknown>[] = [];
+      const expected: unknown[] = [];
+      for (let i = 0; i < 60; i++) {
+        const tenant = i % 3 === 0 ? tA : DEFAULT_TENANT;
+        const id = `urn:x:item:${i % 20}`;
+        if (i % 10 === 7) {
+          // Refused by decide: nothing of it may be written.
+          ops.push(
+            store
+              .writeEntity(tenant, id, () => {
+                throw new NgsiError('BadRequestData', `refused ${i}`);
+              }, CREATE)
+              .then(
+                () => 'resolved',
+                (err: unknown) => (err instanceof NgsiError ? err.detail : 'other error'),
+              ),
+          );
+          expected.push(`refused ${i}`);
+        } else if (i % 10 === 3) {
+          // Appends to one shared entity: every one must survive.
+          ops.push(
+            store.writeEntity(DEFAULT_TENANT, 'urn:x:shared', (cur) => {
+              assert.ok(cur !== null);
+              return { put: { ...cur, attrs: { ...cur.attrs, [`urn:attr:${i}`]: [prop(i)] } }, result: `shared ${i}` };
+            }, NO_CREATE),
+          );
+          expected.push(`shared ${i}`);
+        } else {
+          // Create or update: the result says which the write saw.
+          ops.push(
+            store.writeEntity(tenant, id, (cur) => {
+              const attrs = { ...(cur?.attrs ?? {}), [`urn:attr:${i}`]: [prop(i)] };
+              return { put: { ...entity(id), attrs }, result: cur === null ? 'created' : 'updated' };
+            }, CREATE),
+          );
+          expected.push(null);
+        }
+      }
+      const results = await Promise.all(ops);
+      results.forEach((r, i) => {
+        if (expected[i] === null) assert.ok(r === 'created' || r === 'updated', `write ${i}: ${String(r)}`);
+        else assert.equal(r, expected[i], `write ${i}`);
+      });
+      // Exactly one create per (tenant, id): later writes of the id saw it.
+      const creates = new Map<string, number>();
+      results.forEach((r, i) => {
+        if (r !== 'created') return;
+        const key = `${i % 3 === 0 ? 'a' : 'd'}:${i % 20}`;
+        creates.set(key, (creates.get(key) ?? 0) + 1);
+      });
+      for (const [key, n] of creates) assert.equal(n, 1, key);
+      const shared = await store.getEntity(DEFAULT_TENANT, 'urn:x:shared');
+      assert.ok(shared !== null);
+      for (let i = 3; i < 60; i += 10) assert.deepStrictEqual(shared.attrs[`urn:attr:${i}`], [prop(i)]);
+      // Every accepted write of an item is in its entity; no refused one is.
+      for (let i = 0; i < 60; i++) {
+        if (i % 10 === 3) continue;
+        const tenant = i % 3 === 0 ? tA : DEFAULT_TENANT;
+        const stored = await store.getEntity(tenant, `urn:x:item:${i % 20}`);
+        const attr = stored?.attrs[`urn:attr:${i}`];
+        if (i % 10 === 7) assert.equal(attr, undefined, `refused write ${i} left a trace`);
+        else assert.deepStrictEqual(attr, [prop(i)], `write ${i}`);
+      }
+    });
+
     it('round-trips unicode ids, names and values byte-exactly', async () => {
       const nfc = 'urn:ngsi-ld:Ort:Z\u00fcrich-\u6771\u4eac-\u{1F680}';
       const nfd = 'urn:ngsi-ld:Ort:Zu\u0308rich-\u6771\u4eac-\u{1F680}';

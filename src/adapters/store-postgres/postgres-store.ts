@@ -1,5 +1,5 @@
 // The PostgreSQL + PostGIS EntityStore (pg Pool): the production store, one database shared by many nodes.
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryResult } from 'pg';
 import type { Entity } from '../../core/model/entity.ts';
 import type { EntityQuery, PageRequest, QueryPage } from '../../core/query/entity-query.ts';
 import type { DiscoveryRow } from '../../core/query/discovery.ts';
@@ -27,6 +27,7 @@ import { sideRowParams, sql } from './statements.ts';
 import { textFromKey, textKey } from './text-key.ts';
 import { inPipelinedTransaction, inTransaction, type PipelinedTransaction, type TransactionOptions } from './transaction.ts';
 import type { Step } from './pipeline.ts';
+import { createWriteGroups, DEFAULT_WRITE_GROUP_LIMIT, DEFAULT_WRITE_GROUP_SLOTS, type MemberWrite } from './write-groups.ts';
 import { createPostgresSubscriptionStore, insertOutbox, outboxStatement } from './subscription-store.ts';
 import type { OutboxEntry, SubscriptionStore } from '../../ports/subscription-store.ts';
 import type { TemporalStore } from '../../ports/temporal-store.ts';
@@ -133,6 +134,11 @@ export async function createPostgresStore(
   }
   let closed = false;
   const statistics = createAutoAnalyze(pool, entitiesAtStart);
+  const writeGroups = createWriteGroups(pool, {
+    slots: DEFAULT_WRITE_GROUP_SLOTS,
+    limit: DEFAULT_WRITE_GROUP_LIMIT,
+    transaction: WRITE_TRANSACTION,
+  });
   const historyVacuum = createHistoryVacuum(pool);
 
   /**
@@ -166,18 +172,22 @@ export async function createPostgresStore(
     return [];
   }
 
+  interface DecidedOne<R> extends MemberWrite {
+    result: R;
+    appended: number;
+  }
+
   /**
-   * One write in two round trips (pipeline.ts): BEGIN with the row lock, then the entity statement, its
-   * outbox rows, its history and COMMIT.
+   * Decides one write from its locked row (lockEntity's result) and returns its statements: the entity
+   * statement, its outbox rows and its history.
    */
-  async function writeOne<R>(
-    tx: PipelinedTransaction,
+  function decideOne<R>(
+    locked: QueryResult,
     tenant: TenantId,
     id: string,
     decide: (current: Entity | null) => WriteDecision<R>,
     writeOptions: WriteOptions,
-  ): Promise<{ result: R; appended: number }> {
-    const [locked] = await tx.open([sql.lockEntity([tenant, textKey(id)])]);
+  ): DecidedOne<R> {
     const { doc, tenant_known } = locked.rows[0] as LockRow;
     const tenantKnown = tenant === DEFAULT_TENANT || tenant_known;
     if (!tenantKnown && !writeOptions.createTenant) throw nonexistentTenant(tenant);
@@ -187,20 +197,38 @@ export async function createPostgresStore(
     const outbox = decision.outbox === undefined ? null : outboxStatement(decision.outbox);
     if (outbox !== null) steps.push(outbox);
     // So does its history (issue 6): drop, record, instances. A record makes its tenant exist, as a put does.
-    let appended = 0;
-    if (decision.history !== undefined) {
-      const createTenant = !tenantKnown && decision.put === undefined;
-      const plan = planHistories(tenant, [{ id, history: decision.history }], createTenant, clock.nowIso());
-      appended = plan.appended;
-      steps.push(...plan.steps);
-      if (plan.expected !== undefined) {
-        // Its count decides whether the transaction may commit: checked before the COMMIT is sent.
-        const results = await tx.run(steps.splice(0));
-        checkAppended(plan, results.at(-1));
-      }
-    }
-    await tx.commit(steps);
-    return { result: decision.result, appended };
+    if (decision.history === undefined) return { steps, result: decision.result, appended: 0 };
+    const createTenant = !tenantKnown && decision.put === undefined;
+    const plan = planHistories(tenant, [{ id, history: decision.history }], createTenant, clock.nowIso());
+    const first = steps.length;
+    steps.push(...plan.steps);
+    const out: DecidedOne<R> = { steps, result: decision.result, appended: plan.appended };
+    // Its count decides whether the transaction may commit: checked before the COMMIT is sent.
+    if (plan.expected !== undefined) out.check = (results) => checkAppended(plan, results.slice(first).at(-1));
+    return out;
+  }
+
+  /** One write alone, in two round trips (pipeline.ts): BEGIN with the row lock, then its statements and COMMIT. */
+  async function writeOne<R>(
+    tx: PipelinedTransaction,
+    tenant: TenantId,
+    id: string,
+    decide: (current: Entity | null) => WriteDecision<R>,
+    writeOptions: WriteOptions,
+  ): Promise<{ result: R; appended: number }> {
+    const [locked] = await tx.open([sql.lockEntity([tenant, textKey(id)])]);
+    const decided = decideOne(locked, tenant, id, decide, writeOptions);
+    if (decided.check !== undefined) {
+      decided.check(await tx.run(decided.steps));
+      await tx.commit([]);
+    } else await tx.commit(decided.steps);
+    return decided;
+  }
+
+  /** A write done: statistics and history vacuum may run (and are waited for), then the caller is answered. */
+  async function afterWrite(entities: number, appended: number): Promise<void> {
+    await statistics.written(entities);
+    await historyVacuum.appended(appended);
   }
 
   /**
@@ -289,11 +317,27 @@ export async function createPostgresStore(
       return rows.length === 0 ? null : parseEntity(rows[0].doc);
     },
 
-    async writeEntity(tenant, id, decide, writeOptions) {
-      const { result, appended } = await inPipelinedTransaction(pool, (tx) => writeOne(tx, tenant, id, decide, writeOptions), WRITE_TRANSACTION);
-      await statistics.written(1);
-      await historyVacuum.appended(appended);
-      return result;
+    writeEntity<R>(tenant: TenantId, id: string, decide: (current: Entity | null) => WriteDecision<R>, writeOptions: WriteOptions): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        const settle = (appended: number, result: R): void => {
+          afterWrite(1, appended).then(() => resolve(result), reject);
+        };
+        // The group's last decision is the one committed (a retried group decides again).
+        let last: DecidedOne<R> | undefined;
+        writeGroups.submit({
+          key: [tenant, textKey(id)],
+          lock: sql.lockEntity([tenant, textKey(id)]),
+          decide: (locked) => (last = decideOne(locked, tenant, id, decide, writeOptions)),
+          committed: () => settle(last!.appended, last!.result),
+          fail: reject,
+          alone: () => {
+            inPipelinedTransaction(pool, (tx) => writeOne(tx, tenant, id, decide, writeOptions), WRITE_TRANSACTION).then(
+              (done) => settle(done.appended, done.result),
+              reject,
+            );
+          },
+        });
+      });
     },
 
     async writeEntities(tenant, items, writeOptions) {
