@@ -182,7 +182,9 @@ async function main(): Promise<number> {
       notifyRatePerS: options.notifyRate,
       notifySubscriptions: options.notifySubscriptions,
       notifyEndpoints: options.notifyEndpoints,
-      kend: 'production defaults (no KEND_* variable but port, host and database URL)',
+      kend: options.history
+        ? 'production defaults (no KEND_* variable but port, host and database URL)'
+        : 'production defaults but KEND_HISTORY=false (--history off: measures what history costs)',
     },
     machine: describeMachine(),
     // Other processes on the machine skew every figure: the load average is recorded at start and end,
@@ -192,7 +194,7 @@ async function main(): Promise<number> {
   };
   const busy = meta.busyBeforeStartPct;
   if (typeof busy === 'number' && busy >= 10) log(`warning: the machine was ${busy} % busy (of one core) before the start: other processes will skew the figures`);
-  log(`Kend benchmark: store ${options.store}${options.quick ? ' (quick)' : ''}, ${options.durationS} s per workload after ${options.warmupS} s warm-up, ${options.connections} connections`);
+  log(`Kend benchmark: store ${options.store}${options.quick ? ' (quick)' : ''}${options.history ? '' : ', history OFF (KEND_HISTORY=false)'}, ${options.durationS} s per workload after ${options.warmupS} s warm-up, ${options.connections} connections`);
 
   if (bareWork.length > 0) {
     const bare = await startBare();
@@ -208,7 +210,7 @@ async function main(): Promise<number> {
     const store = await freshStore(options);
     log(`store: ${store.description}`);
     try {
-      const kend = await startKend(store.url, options.cpuProfDir);
+      const kend = await startKend(store.url, options.cpuProfDir, options.history);
       log(`Kend listening at ${kend.origin} (pid ${kend.pid})`);
       const monitors = monitorsOf(kend);
       try {
@@ -248,8 +250,9 @@ async function main(): Promise<number> {
   addRatios(rows);
   const report = { meta, rows };
   const table = renderTable(rows);
-  const stem = `${started.toISOString().replace(/[:.]/g, '-')}-${options.store}${options.quick ? '-quick' : ''}`;
+  const stem = `${started.toISOString().replace(/[:.]/g, '-')}-${options.store}${options.quick ? '-quick' : ''}${options.history ? '' : '-nohistory'}`;
   const path = writeReport(options.outDir, stem, report);
+  if (!options.history) process.stdout.write('\nHistory OFF (KEND_HISTORY=false, --history off): not the production configuration.\n');
   process.stdout.write(`\n${table}\n\n`);
   if (meta.kendPeakRssMb !== undefined) process.stdout.write(`Kend peak RSS over the whole run: ${Math.round(meta.kendPeakRssMb as number)} MB\n`);
   process.stdout.write(`results: ${path}\n`);

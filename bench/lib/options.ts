@@ -28,6 +28,8 @@ export interface BenchOptions {
   postgresUrl: string;
   /** Directory Kend writes a V8 CPU profile of the whole run to (node --cpu-prof), if set. */
   cpuProfDir: string | undefined;
+  /** Kend records history (its default); false only to measure what history costs (issue 6 item 5). */
+  history: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -41,6 +43,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --postgres-url URL        server for --store postgres (default postgres://postgres@127.0.0.1:5432/postgres)
   --notify-rate N           updates/s offered by the notification workload (default 2000; quick 500)
   --cpu-prof DIR            Kend writes a V8 CPU profile of the run into DIR (see bench/profile-top.ts)
+  --history on|off          Kend records history (default on, the production default); off only to compare
 `;
 
 export class UsageError extends Error {}
@@ -69,6 +72,7 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
   let only: Set<WorkloadName> | undefined;
   let outDir = defaultOutDir;
   let cpuProfDir: string | undefined;
+  let history = true;
   let notifyRate: number | undefined;
   let postgresUrl = process.env.KEND_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   for (let i = 0; i < argv.length; i++) {
@@ -112,6 +116,12 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
         if (cpuProfDir === undefined) throw new UsageError('--cpu-prof needs a directory');
         cpuProfDir = resolve(cpuProfDir);
         break;
+      case '--history': {
+        const v = value();
+        if (v !== 'on' && v !== 'off') throw new UsageError(`--history needs on or off, got ${String(v)}`);
+        history = v === 'on';
+        break;
+      }
       case '--postgres-url':
         postgresUrl = value() ?? postgresUrl;
         break;
@@ -137,5 +147,6 @@ export function parseOptions(argv: readonly string[], defaultOutDir: string): Be
     outDir,
     postgresUrl,
     cpuProfDir,
+    history,
   };
 }

@@ -83,13 +83,16 @@ function startService(name: string, args: string[], env: Record<string, string>,
 /**
  * Kend with its production defaults: only the port (any free one), the bind address and the store are set;
  * KEND_* variables of the caller's environment are not passed on. No durability, logging or limit setting
- * is changed for the benchmark.
+ * is changed for the benchmark. `history: false` (--history off) sets KEND_HISTORY=false, only to measure
+ * what recording history costs; such a run says so in its table and JSON.
  */
-export function startKend(databaseUrl: string, cpuProfDir?: string): Promise<Service> {
+export function startKend(databaseUrl: string, cpuProfDir?: string, history = true): Promise<Service> {
+  const env: Record<string, string> = { KEND_PORT: '0', KEND_HOST: '127.0.0.1', KEND_DATABASE_URL: databaseUrl };
+  if (!history) env.KEND_HISTORY = 'false';
   return startService(
     'Kend',
     ['src/main.ts'],
-    { KEND_PORT: '0', KEND_HOST: '127.0.0.1', KEND_DATABASE_URL: databaseUrl },
+    env,
     /"address":"(http:\/\/127\.0\.0\.1:\d+)"/,
     false,
     cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
