@@ -17,7 +17,7 @@ import {
 import type { AggregationRequest } from '../../ports/temporal-store.ts';
 import { SqlParams } from './sql-build.ts';
 import { pairsFrom, run, toTemporalEntity, type RecordRow } from './temporal-read.ts';
-import { rollupAggregate, rollupEligible, rollupHours, rollupStats } from './temporal-rollup.ts';
+import { HOUR_MS, rollupAggregate, rollupEligible, rollupHours, rollupStats } from './temporal-rollup.ts';
 import { instanceCond, TIME_COLUMN } from './temporal-select.ts';
 import { textFromCodePointKey, textFromKey } from './text-key.ts';
 
@@ -232,8 +232,9 @@ async function rollupSeries(
   });
   if (picked.length === 0) return answered;
   const methods = AGGREGATION_METHODS.filter((m) => request.methods.includes(m));
+  const perCell = picked.every((x) => plans[x.k].periodMs === HOUR_MS);
   const { rows } = await client.query<{ pair: number; other: number; cols: string }>(
-    rollupAggregate(methods)([
+    rollupAggregate(methods, perCell)([
       tenant,
       picked.map((x) => x.k),
       picked.map((x) => plans[x.k].seq),
@@ -246,7 +247,7 @@ async function rollupSeries(
   );
   for (const row of rows) {
     if (row.other > 0) continue;
-    const [b, ...values] = JSON.parse(row.cols) as [number[], ...(number | string | null)[][]];
+    const [b, ...values] = inBucketOrder(JSON.parse(row.cols) as [number[], ...(number | string | null)[][]]);
     const plan = plans[row.pair];
     const starts = b.map((x) => plan.originMs + x * plan.periodMs);
     const out: Partial<Record<AggregationMethod, AggregateSeries>> = {};
@@ -267,6 +268,19 @@ async function rollupSeries(
   }
   rollupStats.pairs += answered.size;
   return answered;
+}
+
+/**
+ * The columns of a rollup row in ascending bucket order: the statement reads them in that order (an ordered
+ * subquery feeding json_agg), which SQL does not promise, so it is checked here and sorted if ever not.
+ */
+function inBucketOrder<C extends unknown[]>(cols: [number[], ...C[]]): [number[], ...C[]] {
+  const b = cols[0];
+  let ordered = true;
+  for (let i = 1; i < b.length && ordered; i++) ordered = b[i - 1] < b[i];
+  if (ordered) return cols;
+  const order = b.map((_x, i) => i).sort((x, y) => b[x] - b[y]);
+  return cols.map((col) => order.map((i) => col[i])) as [number[], ...C[]];
 }
 
 /** The rows of the given pairs from the instances: the covering index when it answers, else the heap. */
