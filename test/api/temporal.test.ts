@@ -448,6 +448,16 @@ describe('Aggregated temporal representation', { skip }, () => {
     assert.deepEqual(w.stddev, [[100, at(0), at(60)], [0, at(60), at(120)]]);
   });
 
+  test('aggregated: attrs naming only attributes the entity never had is 404, an unknown entity 404; the kind of each attribute is its type', async () => {
+    await ready;
+    const q = `options=aggregatedValues&aggrMethods=totalCount&aggrPeriodDuration=PT1H&timerel=after&timeAt=${at(0)}`;
+    assertError(await kend.get(`${T}/${id}?${q}&attrs=humidity`), 404, 'ResourceNotFound');
+    assertError(await kend.get(`${T}/urn:ngsi-ld:School:none?${q}`), 404, 'ResourceNotFound');
+    const e = (await kend.get(`${T}/${id}?${q}&attrs=supplier,humidity`)).json<{ supplier: { type: string; totalCount: unknown } }>();
+    assert.equal(e.supplier.type, 'Relationship');
+    assert.deepEqual(e.supplier.totalCount, [[1, at(0), at(60)], [1, at(60), at(120)]]);
+  });
+
   test('numeric results of avg, min, max, sum, stddev and sumsq are written as decimals; counts as integers', async () => {
     await ready;
     const res = await kend.get(`${T}/${id}?options=aggregatedValues&attrs=water&aggrMethods=sum,avg,max,totalCount&timerel=after&timeAt=${at(0)}`);

@@ -7,16 +7,17 @@
 // bucket) reaches JavaScript. Aggregations over whole hours read the hourly rollups instead (temporal-rollup.ts).
 import type { PoolClient } from 'pg';
 import { bucketsFor, isZeroPeriod, MAX_BUCKETS } from '../../core/temporal/buckets.ts';
-import type {
-  AggregateSeries,
-  AggregationMethod,
-  TemporalEntityAggregates,
-  TemporalSelection,
+import {
+  AGGREGATION_METHODS,
+  type AggregateSeries,
+  type AggregationMethod,
+  type TemporalEntityAggregates,
+  type TemporalSelection,
 } from '../../core/temporal/model.ts';
 import type { AggregationRequest } from '../../ports/temporal-store.ts';
 import { SqlParams } from './sql-build.ts';
 import { pairsFrom, run, toTemporalEntity, type RecordRow } from './temporal-read.ts';
-import { rollupEligible, rollupHours, rollupSql, rollupStats } from './temporal-rollup.ts';
+import { HOUR_MS, rollupAggregate, rollupEligible, rollupHours, rollupStats } from './temporal-rollup.ts';
 import { instanceCond, TIME_COLUMN } from './temporal-select.ts';
 import { textFromCodePointKey, textFromKey } from './text-key.ts';
 
@@ -209,27 +210,31 @@ function seriesOf(rows: readonly AggregateRow[], methods: readonly AggregationMe
 }
 
 /**
- * The `num` rows of the pairs whose buckets are whole hours, from the rollup cells; `answered` are those pairs.
- * A pair with a counted instance lacking a number in its buckets is left to the scan (as on SQLite: the cells
- * hold only numbers' aggregates).
+ * The series of the pairs whose buckets are whole hours, from the rollup cells, by pair index. A pair with a
+ * counted instance lacking a number in its buckets is left to the scan (as on SQLite: the cells hold only
+ * numbers' aggregates). Where every counted instance has a number, each bucket's totalCount is its count of
+ * numbers and min/max are numeric, as the scan's `num` rows give them (seriesOf).
  */
-async function rollupRows(
+async function rollupSeries(
   client: PoolClient,
   tenant: string,
   selection: TemporalSelection,
   request: AggregationRequest,
   plans: readonly PairPlan[],
   ranges: readonly { hi: number }[],
-): Promise<{ rows: AggregateRow[]; answered: Set<number> }> {
+): Promise<Map<number, Partial<Record<AggregationMethod, AggregateSeries>>>> {
+  const answered = new Map<number, Partial<Record<AggregationMethod, AggregateSeries>>>();
   const openEnded = (request.period === null || isZeroPeriod(request.period)) && selection.window.toMs === undefined;
   const picked: { k: number; lo: number; hi: number }[] = [];
   plans.forEach((p, k) => {
     const hours = rollupHours(selection, p, openEnded, ranges[k].hi);
     if (hours !== null) picked.push({ k, ...hours });
   });
-  if (picked.length === 0) return { rows: [], answered: new Set() };
-  const { rows } = await client.query<AggregateRow & { other: number }>(
-    rollupSql.aggregate([
+  if (picked.length === 0) return answered;
+  const methods = AGGREGATION_METHODS.filter((m) => request.methods.includes(m));
+  const perCell = picked.every((x) => plans[x.k].periodMs === HOUR_MS);
+  const { rows } = await client.query<{ pair: number; other: number; cols: string }>(
+    rollupAggregate(methods, perCell)([
       tenant,
       picked.map((x) => x.k),
       picked.map((x) => plans[x.k].seq),
@@ -240,10 +245,42 @@ async function rollupRows(
       picked.map((x) => x.hi),
     ]),
   );
-  const partial = new Set(rows.filter((r) => r.other > 0).map((r) => r.pair));
-  const answered = new Set(picked.map((x) => x.k).filter((k) => !partial.has(k)));
+  for (const row of rows) {
+    if (row.other > 0) continue;
+    const [b, ...values] = inBucketOrder(JSON.parse(row.cols) as [number[], ...(number | string | null)[][]]);
+    const plan = plans[row.pair];
+    const starts = b.map((x) => plan.originMs + x * plan.periodMs);
+    const out: Partial<Record<AggregationMethod, AggregateSeries>> = {};
+    methods.forEach((m, i) => {
+      const column = values[i];
+      const series: AggregateSeries = new Array(b.length);
+      let any = false;
+      for (let j = 0; j < b.length; j++) {
+        const v = column[j];
+        // JSON has no NaN or infinities: PostgreSQL writes them as strings.
+        const value = typeof v === 'string' ? Number(v) : v;
+        if (value !== null) any = true;
+        series[j] = { value, startMs: starts[j], endMs: starts[j] + plan.periodMs };
+      }
+      if (any) out[m] = series;
+    });
+    answered.set(row.pair, out);
+  }
   rollupStats.pairs += answered.size;
-  return { rows: rows.filter((r) => !partial.has(r.pair)), answered };
+  return answered;
+}
+
+/**
+ * The columns of a rollup row in ascending bucket order: the statement reads them in that order (an ordered
+ * subquery feeding json_agg), which SQL does not promise, so it is checked here and sorted if ever not.
+ */
+function inBucketOrder<C extends unknown[]>(cols: [number[], ...C[]]): [number[], ...C[]] {
+  const b = cols[0];
+  let ordered = true;
+  for (let i = 1; i < b.length && ordered; i++) ordered = b[i - 1] < b[i];
+  if (ordered) return cols;
+  const order = b.map((_x, i) => i).sort((x, y) => b[x] - b[y]);
+  return cols.map((col) => order.map((i) => col[i])) as [number[], ...C[]];
 }
 
 /** The rows of the given pairs from the instances: the covering index when it answers, else the heap. */
@@ -281,11 +318,8 @@ export async function aggregateRecords(
   const methods = request.methods;
   const rows: AggregateRow[] = [];
   let rest = plans.map((_p, k) => k);
-  if (rollupEligible(selection, methods)) {
-    const fromRollups = await rollupRows(client, tenant, selection, request, plans, ranges);
-    rows.push(...fromRollups.rows);
-    rest = rest.filter((k) => !fromRollups.answered.has(k));
-  }
+  const fromRollups = rollupEligible(selection, methods) ? await rollupSeries(client, tenant, selection, request, plans, ranges) : new Map<number, never>();
+  rest = rest.filter((k) => !fromRollups.has(k));
   if (rest.length > 0) rows.push(...(await scanPairs(client, tenant, selection, methods, plans, rest)));
   const byPair = new Map<number, AggregateRow[]>();
   for (const row of rows) {
@@ -297,7 +331,7 @@ export async function aggregateRecords(
   plans.forEach((plan, k) => {
     const attrs = bySeq.get(plan.seq) ?? {};
     bySeq.set(plan.seq, attrs);
-    attrs[textFromKey(plan.attr)] = seriesOf(byPair.get(k) ?? [], request.methods, plan);
+    attrs[textFromKey(plan.attr)] = fromRollups.get(k) ?? seriesOf(byPair.get(k) ?? [], request.methods, plan);
   });
   return records.map((record) => ({ entity: toTemporalEntity(record), attrs: bySeq.get(record.seq) ?? {} }));
 }

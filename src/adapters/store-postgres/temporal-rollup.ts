@@ -10,7 +10,7 @@
 // locked — appends by the record upsert or a FOR NO KEY UPDATE lookup, recounts by lockRecords first — so a
 // recount's fresh snapshot sees every append that reached the cells before it, and later appends wait.
 import type { PoolClient } from 'pg';
-import type { AggregationMethod, TemporalSelection } from '../../core/temporal/model.ts';
+import { AGGREGATION_METHODS, type AggregationMethod, type TemporalSelection } from '../../core/temporal/model.ts';
 import { statement } from './statements.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -124,21 +124,75 @@ export const rollupSql = {
     'rollup_lock_records_by_id',
     'SELECT 1 FROM temporal_entities WHERE tenant = $1 AND id = ANY ($2::text[]) ORDER BY id FOR NO KEY UPDATE',
   ),
-  // Pairs $2… (see RollupPair) of tenant $1: the `num` rows of aggregatePairs (temporal-aggregate.ts) — pair,
-  // bucket, nnum and every rollup method under the same aliases — plus `other`, the counted instances without
-  // a number, which the cells cannot aggregate. Bucket b = (hour start − origin) / period over hours [lo, hi).
-  aggregate: statement(
-    'rollup_aggregate',
-    `SELECT p.k::float8 AS pair, ((c.hour * ${HOUR_MS} - p.origin) / p.period)::float8 AS b,
-       sum(c.nnum)::float8 AS nnum, sum(c.n - c.nnum)::float8 AS other, sum(c.n)::float8 AS total_count,
-       sum(c.sum) AS sum, sum(c.sum) / nullif(sum(c.nnum), 0) AS avg, sum(c.sumsq) AS sumsq,
-       min(c.min) AS min_num, max(c.max) AS max_num
-     FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
-       AS p(k, entity, attr, origin, period, lo, hi)
-     JOIN temporal_rollups c ON c.tenant = $1 AND c.entity = p.entity AND c.attr = p.attr AND c.hour >= p.lo AND c.hour < p.hi
-     GROUP BY p.k, 2
-     ORDER BY 1, 2`,
-  ),
+};
+
+/**
+ * The per-bucket expression of each method the cells answer (a whitelist): over the cells `c` of a bucket, and
+ * over one cell when each bucket is one cell (a period of one hour).
+ */
+const ROLLUP_EXPRESSIONS: Partial<Record<AggregationMethod, readonly [grouped: string, cell: string]>> = {
+  totalCount: ['sum(c.n)::float8', 'c.n::float8'],
+  sum: ['sum(c.sum)', 'c.sum'],
+  avg: ['sum(c.sum) / nullif(sum(c.nnum), 0)', 'c.sum / nullif(c.nnum, 0)'],
+  sumsq: ['sum(c.sumsq)', 'c.sumsq'],
+  min: ['min(c.min)', 'c.min'],
+  max: ['max(c.max)', 'c.max'],
+};
+
+/** One statement per set of methods (in AGGREGATION_METHODS order) and bucketing, built once. */
+const aggregateStatements = new Map<string, ReturnType<typeof statement>>();
+
+/**
+ * Pairs $2… (k, entity, attr, origin, period, lo, hi) of tenant $1, one row per pair that has cells in hours
+ * [lo, hi): `other`, its counted instances without a number (which the cells cannot aggregate), and `cols`,
+ * the JSON text of one array per column — the bucket numbers b = (hour start − origin) / period, ascending,
+ * then each requested method's value per bucket, in the order of `methods`. Columns rather than a row per
+ * bucket: for 1,000 buckets pg parsed 1,000 rows × every method's column (a third of the request's Node
+ * time); this is one JSON.parse of the columns the request needs. Each pair is aggregated in a LATERAL
+ * subquery read in bucket order (json_agg with its own ORDER BY sorted every column again: 1.5 of 3.3 ms);
+ * the caller checks that order rather than trusting it. `perCell` (every period one hour, so every bucket is
+ * one cell): the cells as they are in key order, no grouping. Floats print as float8out prints them (the
+ * shortest exact text, as the text protocol sends them); non-finite ones as strings ("NaN", "Infinity").
+ */
+export function rollupAggregate(methods: readonly AggregationMethod[], perCell: boolean): ReturnType<typeof statement> {
+  const ordered = AGGREGATION_METHODS.filter((m) => methods.includes(m));
+  const key = `${perCell ? 'c' : 'g'}${ordered.map((m) => ROLLUP_KEYS[m]).join('')}`;
+  let s = aggregateStatements.get(key);
+  if (s === undefined) {
+    const values = ordered.map((m, i) => {
+      const expressions = ROLLUP_EXPRESSIONS[m];
+      if (expressions === undefined) throw new Error(`no rollup column for ${m}`);
+      return `, ${expressions[perCell ? 1 : 0]} AS v${i}`;
+    });
+    const arrays = ['g.b', ...ordered.map((_m, i) => `g.v${i}`)].map((v) => `json_agg(${v})`).join(', ');
+    const cells = 'FROM temporal_rollups c WHERE c.tenant = $1 AND c.entity = p.entity AND c.attr = p.attr AND c.hour >= p.lo AND c.hour < p.hi';
+    const buckets = perCell
+      ? `SELECT c.hour - p.lo AS b, c.n - c.nnum AS other${values.join('')} ${cells} ORDER BY c.hour`
+      : `SELECT (c.hour * ${HOUR_MS} - p.origin) / p.period AS b, sum(c.n - c.nnum) AS other${values.join('')} ${cells} GROUP BY 1 ORDER BY 1`;
+    s = statement(
+      `rollup_aggregate_${key}`,
+      `SELECT p.k AS pair, r.other, r.cols
+       FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+         AS p(k, entity, attr, origin, period, lo, hi)
+       CROSS JOIN LATERAL (
+         SELECT sum(g.other)::float8 AS other, json_build_array(${arrays})::text AS cols FROM (${buckets}) g HAVING count(*) > 0
+       ) r`,
+    );
+    aggregateStatements.set(key, s);
+  }
+  return s;
+}
+
+/** Short statement-name letters of the methods. */
+const ROLLUP_KEYS: Record<AggregationMethod, string> = {
+  totalCount: 't',
+  distinctCount: 'd',
+  sum: 's',
+  avg: 'a',
+  min: 'n',
+  max: 'x',
+  stddev: 'v',
+  sumsq: 'q',
 };
 
 /**

@@ -163,6 +163,7 @@ export function rollupPlan(
 }
 
 const ROLLUP_COLUMNS: Partial<Record<AggregationMethod, string>> = {
+  totalCount: 'sum(r.n) AS n',
   sum: 'sum(r.sum) AS sum',
   avg: 'sum(r.sum) / sum(r.nnum) AS avg',
   sumsq: 'sum(r.sumsq) AS sumsq',
@@ -172,6 +173,7 @@ const ROLLUP_COLUMNS: Partial<Record<AggregationMethod, string>> = {
 
 /** The same per single cell. */
 const CELL_COLUMNS: Partial<Record<AggregationMethod, string>> = {
+  totalCount: 'r.n AS n',
   sum: 'r.sum AS sum',
   avg: 'r.sum / r.nnum AS avg',
   sumsq: 'r.sumsq AS sumsq',
@@ -180,12 +182,13 @@ const CELL_COLUMNS: Partial<Record<AggregationMethod, string>> = {
 };
 
 /** Positions of the leading columns of a rollup row (compileRollupAggregation); the methods' follow. */
-export const ROLLUP_ROW = { b: 0, n: 1, nnum: 2, other: 3 } as const;
+export const ROLLUP_ROW = { b: 0, other: 1 } as const;
 
 /**
- * Per bucket: b, n, nnum, `other` (counted instances without a number, which the cells cannot aggregate: the
- * caller scans the instances when a bucket has any), then a column per method with one (`columns` gives its
- * position; totalCount is n). Meant for raw rows.
+ * Per bucket: b, `other` (counted instances without a number, which the cells cannot aggregate: the caller
+ * scans the instances when a bucket has any), then a column per requested method (`columns` gives its
+ * position; totalCount is n) — only those: for 1,000 buckets each column is 1,000 values to read. Meant for
+ * raw rows.
  */
 export function compileRollupAggregation(
   sid: number,
@@ -199,21 +202,21 @@ export function compileRollupAggregation(
   const cols: Sql[] = [];
   for (const m of new Set(methods)) {
     if (exprs[m] === undefined) continue;
-    columns[m] = 4 + cols.length;
+    columns[m] = 2 + cols.length;
     cols.push(raw(exprs[m]!));
   }
   const tail = cols.length > 0 ? sql`, ${join(cols, ', ')}` : raw('');
   if (perCell) {
     // A bucket per cell: the cells as they are, in key order — no grouping, no sort (1,000 buckets: 2.6 → 1.4 ms).
     return {
-      sql: sql`SELECT r.hour - ${plan.fromHour} AS b, r.n AS n, r.nnum AS nnum, r.n - r.nnum AS other${tail}
+      sql: sql`SELECT r.hour - ${plan.fromHour} AS b, r.n - r.nnum AS other${tail}
         FROM temporal_rollups r WHERE r.sid = ${sid} AND r.hour >= ${plan.fromHour}${upper} ORDER BY r.hour`,
       columns,
     };
   }
   return {
     sql: sql`SELECT CAST((r.hour * ${HOUR_MS} - ${plan.originMs}) / ${plan.periodMs} AS INTEGER) AS b,
-        sum(r.n) AS n, sum(r.nnum) AS nnum, sum(r.n - r.nnum) AS other${tail}
+        sum(r.n - r.nnum) AS other${tail}
       FROM temporal_rollups r WHERE r.sid = ${sid} AND r.hour >= ${plan.fromHour}${upper} GROUP BY b ORDER BY b`,
     columns,
   };

@@ -209,7 +209,6 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
     methods: readonly AggregationMethod[],
     bucketing: Bucketing,
     openEnded: boolean,
-    bucket: (b: number) => Bucket,
   ): Partial<Record<AggregationMethod, AggregateSeries>> | null {
     const plan = bucketing.kind === 'fixed' ? rollupPlan(selection, methods, bucketing, openEnded) : null;
     if (plan === null) return null;
@@ -217,16 +216,19 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
     const rows = rawRows(compiled.sql);
     if (!rows.every((r) => r[ROLLUP_ROW.other] === 0)) return null;
     rollupStats.pairs += 1;
-    const bounds = rows.map((r) => bucket(r[ROLLUP_ROW.b] as number));
+    // Fixed buckets (rollupPlan) by arithmetic, as aggregateAttr's `bucket` computes them, without an object per bucket.
+    const { originMs, periodMs } = plan;
     const out: Partial<Record<AggregationMethod, AggregateSeries>> = {};
     for (const m of new Set(methods)) {
-      const col = m === 'totalCount' ? ROLLUP_ROW.n : compiled.columns[m]!;
+      const col = compiled.columns[m]!;
       const series: AggregateSeries = new Array(rows.length);
       let any = false;
       for (let i = 0; i < rows.length; i++) {
-        const value = rows[i]![col] as number | null;
+        const row = rows[i]!;
+        const value = row[col] as number | null;
         if (value !== null) any = true;
-        series[i] = { value, startMs: bounds[i]!.startMs, endMs: bounds[i]!.endMs };
+        const b = row[ROLLUP_ROW.b] as number;
+        series[i] = { value, startMs: originMs + periodMs * b, endMs: originMs + periodMs * (b + 1) };
       }
       if (any) out[m] = series;
     }
@@ -264,7 +266,7 @@ export function createSqliteTemporalStore(db: BetterSqlite3.Database): TemporalS
       bucket = (b) => buckets[b]!;
     }
     const methods = aggregation.methods;
-    const fromRollups = rollupSeries(sid, selection, methods, bucketing, isZeroPeriod(period) && w.toMs === undefined, bucket);
+    const fromRollups = rollupSeries(sid, selection, methods, bucketing, isZeroPeriod(period) && w.toMs === undefined);
     if (fromRollups !== null) return fromRollups;
     const num = passRows(sid, selection, 'num', methods, bucketing);
     if (num.length === 0) return {};
