@@ -59,6 +59,7 @@ class Pipeline {
   private current: ResultBuilder;
   private readonly firstParses: { name: string; text: string }[] = [];
   private connection: WireConnection | undefined;
+  private rowError: unknown = undefined;
   readonly done: Promise<QueryResult[]>;
   private resolve!: (results: QueryResult[]) => void;
   private reject!: (err: unknown) => void;
@@ -99,7 +100,13 @@ class Pipeline {
   }
 
   handleDataRow(msg: { fields: unknown }): void {
-    this.current.addRow(this.current.parseRow(msg.fields));
+    // A throw here would escape into pg's socket handler; kept and reported when the pipeline ends.
+    if (this.rowError !== undefined) return;
+    try {
+      this.current.addRow(this.current.parseRow(msg.fields));
+    } catch (err) {
+      this.rowError = err;
+    }
   }
 
   handleCommandComplete(msg: unknown): void {
@@ -125,6 +132,10 @@ class Pipeline {
         this.connection.parsedStatements[name] = text;
         delete this.connection.submittedNamedStatements[name];
       }
+    }
+    if (this.rowError !== undefined) {
+      this.reject(new PipelineError(this.rowError, false));
+      return;
     }
     if (this.results.length !== this.steps.length) {
       this.reject(new PipelineError(new Error(`pipeline: ${this.results.length} of ${this.steps.length} results`), true));

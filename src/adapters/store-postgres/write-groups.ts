@@ -5,7 +5,7 @@
 // costs more CPU than a PATCH's statements (a send that wakes PostgreSQL, a command cycle there), so under
 // load this is what bounds writes/s. With a free slot a write starts at once (the next turn), alone or with
 // whatever arrived in the same turn: grouping adds no wait when there is no queue.
-import type { Pool, QueryResult } from 'pg';
+import { DatabaseError, type Pool, type QueryResult } from 'pg';
 import type { Step } from './pipeline.ts';
 import { inPipelinedTransaction, type TransactionOptions } from './transaction.ts';
 
@@ -86,12 +86,14 @@ export function createWriteGroups(pool: Pool, options: WriteGroupOptions): Write
     const ordered = [...group].sort(compareKeys);
     let writes: (MemberWrite | null)[] = [];
     let refusals: unknown[] = [];
+    let commitSent = false;
     try {
       await inPipelinedTransaction(
         pool,
         async (tx) => {
           writes = [];
           refusals = [];
+          commitSent = false;
           const locked = await tx.open(ordered.map((m) => m.lock));
           const steps: Step[] = [];
           ordered.forEach((m, i) => {
@@ -113,14 +115,22 @@ export function createWriteGroups(pool: Pool, options: WriteGroupOptions): Write
               w.check?.(results.slice(at, at + w.steps.length));
               at += w.steps.length;
             }
+            commitSent = true;
             await tx.commit([]);
-          } else await tx.commit(steps);
+          } else {
+            commitSent = true;
+            await tx.commit(steps);
+          }
         },
         options.transaction,
       );
-    } catch {
-      // Nothing of the group was committed; each write on its own shows which one fails, and why.
-      for (const m of ordered) m.alone();
+    } catch (err) {
+      // Before the COMMIT was sent, or refused by PostgreSQL itself: nothing of the group was committed, and
+      // each write on its own shows which one fails, and why. A COMMIT of unknown outcome (the connection
+      // broke) must not be redone: the writes may be durable, so each caller gets the error, as a single
+      // write's caller does.
+      if (!commitSent || err instanceof DatabaseError) for (const m of ordered) m.alone();
+      else for (const m of ordered) m.fail(err);
       return;
     }
     ordered.forEach((m, i) => {
