@@ -89,6 +89,12 @@ if (!availability.ok) {
         await client.query('ROLLBACK');
         const after = await pipeline(client, [lock(['p3']), lock(['p5'])]);
         assert.deepEqual(after.map((r) => r.rows[0]), [{ v: null }, { v: null }]);
+        // A value pg cannot send (a cyclic object) fails the pipeline before any message goes out; the
+        // connection keeps working.
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        await assert.rejects(pipeline(client, [upsert(['p6', 6]), { text: 'SELECT $1::text AS t', values: [cyclic as unknown as string] }]));
+        assert.deepEqual((await pipeline(client, [lock(['p6']), { text: 'SELECT 1 AS one', values: [] }])).map((r) => r.rows[0]), [{ v: null }, { one: 1 }]);
       } finally {
         client.release();
       }

@@ -72,12 +72,22 @@ class Pipeline {
     });
   }
 
-  submit(connection: WireConnection): void {
+  /**
+   * Sends the whole pipeline. Values are mapped first: a value pg cannot send is returned as the pipeline's
+   * error (pg then calls handleError) before any message went out, so no half-sent pipeline is left waiting.
+   */
+  submit(connection: WireConnection): Error | undefined {
     this.connection = connection;
+    const configs = this.steps.map((step) => (typeof step === 'string' ? { text: step, name: undefined, values: [] as Param[] } : step));
+    let values: unknown[][];
+    try {
+      values = configs.map((config) => (config.values ?? []).map((v) => pgInternals.utils.prepareValue(v)));
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
     connection.stream.cork?.();
     try {
-      for (const step of this.steps) {
-        const config = typeof step === 'string' ? { text: step, values: [] as Param[] } : step;
+      configs.forEach((config, i) => {
         const name = config.name ?? '';
         if (name === '') connection.parse({ text: config.text, name: '', types: [] });
         else if (connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined) {
@@ -85,14 +95,15 @@ class Pipeline {
           connection.submittedNamedStatements[name] = config.text;
           this.firstParses.push({ name, text: config.text });
         }
-        connection.bind({ portal: '', statement: name, values: config.values ?? [], valueMapper: pgInternals.utils.prepareValue });
+        connection.bind({ portal: '', statement: name, values: values[i]!, valueMapper: (v) => v });
         connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
-      }
+      });
       connection.sync();
     } finally {
       connection.stream.uncork?.();
     }
+    return undefined;
   }
 
   handleRowDescription(msg: { fields: unknown }): void {
@@ -120,7 +131,10 @@ class Pipeline {
     this.current = new pgInternals.Result();
   }
 
-  /** Final: PostgreSQL skips the rest up to the Sync; pg then gives the ReadyForQuery to nobody. */
+  /**
+   * Final: PostgreSQL skips the rest up to the Sync; pg then gives the ReadyForQuery to nobody. Also called
+   * by pg for an error submit returned, and for a broken connection.
+   */
   handleError(err: unknown): void {
     for (const { name } of this.firstParses) delete this.connection?.submittedNamedStatements[name];
     this.reject(new PipelineError(err, this.firstParses.length > 0));
@@ -156,6 +170,6 @@ class Pipeline {
  */
 export function pipeline(client: PoolClient, steps: readonly Step[]): Promise<QueryResult[]> {
   const p = new Pipeline(steps);
-  (client as unknown as { query(s: { submit(c: WireConnection): void }): unknown }).query(p);
+  (client as unknown as { query(s: { submit(c: WireConnection): Error | undefined }): unknown }).query(p);
   return p.done;
 }
