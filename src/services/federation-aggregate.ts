@@ -16,7 +16,7 @@ import type { PageRequest } from '../core/query/entity-query.ts';
 import { isZeroPeriod } from '../core/temporal/buckets.ts';
 import type { AggregationMethod, PeriodDuration, TemporalEntityAggregates } from '../core/temporal/model.ts';
 import type { ForwardOutcome } from '../ports/forwarder.ts';
-import { answerOf, sourceWarning } from './federation-answer.ts';
+import { readAnswers, sourceWarning } from './federation-answer.ts';
 import { sourcesFor, type TemporalForm } from './federation-temporal.ts';
 import type { SourceAccess } from './federation-writes.ts';
 import type { Federated, ForwardContext } from './federation.ts';
@@ -75,19 +75,18 @@ function conflictWarnings(merged: MergedAggregates, partPlans: readonly (SourceP
 function collect(plans: readonly SourcePlan[], outcomes: readonly ForwardOutcome[], terms: TermMap, nowIso: string, one: boolean) {
   const parts: AggregatePart[] = [];
   const partPlans: SourcePlan[] = [];
-  const warnings: SourceWarning[] = [];
   const counts: number[] = [];
-  plans.forEach((plan, i) => {
-    const a = answerOf(plan, outcomes[i]!);
-    if (a === null) return;
-    if ('code' in a) return void warnings.push(a);
-    const read = readRemoteAggregates(a.body, terms, nowIso, one);
-    if (!read.ok) return void warnings.push(sourceWarning(plan, 111, read.reason));
-    parts.push(read.value);
-    partPlans.push(plan);
-    const count = Number(a.headers['ngsild-results-count']);
-    if (Number.isFinite(count)) counts.push(count);
-  });
+  const warnings = readAnswers(
+    plans,
+    outcomes,
+    (a) => readRemoteAggregates(a.body, terms, nowIso, one),
+    (part, plan, a) => {
+      parts.push(part);
+      partPlans.push(plan);
+      const count = Number(a.headers['ngsild-results-count']);
+      if (Number.isFinite(count)) counts.push(count);
+    },
+  );
   return { parts, partPlans, warnings, counts };
 }
 

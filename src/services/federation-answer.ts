@@ -5,6 +5,7 @@ import type { JsonValue } from '../core/json.ts';
 import type { ForwardOutcome } from '../ports/forwarder.ts';
 import type { SourcePlan } from '../core/federation/plan.ts';
 import type { SourceWarning, WarningCode } from '../core/federation/warning.ts';
+import type { RemoteRead } from '../core/federation/remote-entity.ts';
 
 export interface SourceBody {
   status: number;
@@ -20,4 +21,27 @@ export function answerOf(plan: SourcePlan, outcome: ForwardOutcome): SourceBody 
   if (outcome.status === 404) return null;
   if (outcome.status < 200 || outcome.status >= 300) return sourceWarning(plan, 299, `answered HTTP ${outcome.status}`);
   return { status: outcome.status, body: outcome.body, headers: outcome.headers };
+}
+
+/**
+ * The sources' answers read in plan order: `read` turns a usable answer's body into a value (or says why it
+ * cannot), `use` takes each value; the warnings of the sources that failed, answered an error or sent an
+ * unusable payload are returned, in plan order. A 404 contributes nothing.
+ */
+export function readAnswers<T>(
+  plans: readonly SourcePlan[],
+  outcomes: readonly ForwardOutcome[],
+  read: (answer: SourceBody, plan: SourcePlan) => RemoteRead<T>,
+  use: (value: T, plan: SourcePlan, answer: SourceBody) => void,
+): SourceWarning[] {
+  const warnings: SourceWarning[] = [];
+  plans.forEach((plan, i) => {
+    const a = answerOf(plan, outcomes[i]!);
+    if (a === null) return;
+    if ('code' in a) return void warnings.push(a);
+    const r = read(a, plan);
+    if (!r.ok) return void warnings.push(sourceWarning(plan, 111, r.reason));
+    use(r.value, plan, a);
+  });
+  return warnings;
 }

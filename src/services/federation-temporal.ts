@@ -15,7 +15,7 @@ import { mayHoldWindow, type RegistrationQuery } from '../core/registration/quer
 import { applyInstanceRange } from '../core/temporal/instance-range.ts';
 import type { TemporalEntityInstances } from '../core/temporal/model.ts';
 import type { ForwardOutcome } from '../ports/forwarder.ts';
-import { answerOf, sourceWarning } from './federation-answer.ts';
+import { readAnswers, type SourceBody } from './federation-answer.ts';
 import type { SourceAccess } from './federation-writes.ts';
 import type { Federated, ForwardContext } from './federation.ts';
 import type { InstancesResult, TemporalRequest } from './temporal-queries.ts';
@@ -68,26 +68,24 @@ interface Collected {
 function collect(
   plans: readonly SourcePlan[],
   outcomes: readonly ForwardOutcome[],
-  read: (plan: SourcePlan, body: SourceBodyOf) => ReturnType<typeof readRemoteTemporalEntities>,
+  read: (plan: SourcePlan, body: SourceBody) => ReturnType<typeof readRemoteTemporalEntities>,
 ): Collected {
   const out: Collected = { parts: [], warnings: [], hasMore: false, counts: [] };
-  plans.forEach((plan, i) => {
-    const a = answerOf(plan, outcomes[i]!);
-    if (a === null) return;
-    if ('code' in a) return void out.warnings.push(a);
-    const entities = read(plan, a);
-    if (!entities.ok) return void out.warnings.push(sourceWarning(plan, 111, entities.reason));
-    const part: TemporalPart = { entities: entities.value, fillOnly: plan.view.mode === 'auxiliary' };
-    const cut = a.status === 206 ? contentRangeEnd(a.headers['content-range']) : null;
-    if (cut !== null) part.cutAt = cut;
-    out.parts.push(part);
-    const count = Number(a.headers['ngsild-results-count']);
-    if (Number.isFinite(count)) out.counts.push(count);
-  });
+  out.warnings = readAnswers(
+    plans,
+    outcomes,
+    (a, plan) => read(plan, a),
+    (entities, plan, a) => {
+      const part: TemporalPart = { entities, fillOnly: plan.view.mode === 'auxiliary' };
+      const cut = a.status === 206 ? contentRangeEnd(a.headers['content-range']) : null;
+      if (cut !== null) part.cutAt = cut;
+      out.parts.push(part);
+      const count = Number(a.headers['ngsild-results-count']);
+      if (Number.isFinite(count)) out.counts.push(count);
+    },
+  );
   return out;
 }
-
-type SourceBodyOf = Exclude<ReturnType<typeof answerOf>, null | SourceWarning>;
 
 export interface TemporalFederationOptions {
   /** The per-attribute instance cap (KEND_TEMPORAL_INSTANCE_LIMIT). */

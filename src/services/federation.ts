@@ -20,7 +20,7 @@ import { badRequestData } from '../core/errors.ts';
 import { HELD_LOCALLY } from '../core/entity-map/model.ts';
 import type { UpdateResult } from '../core/model/write-ops.ts';
 import { federatedWrite, type SourceAccess, type WriteOutcome, type WriteRequest } from './federation-writes.ts';
-import { answerOf, sourceWarning } from './federation-answer.ts';
+import { readAnswers } from './federation-answer.ts';
 import { federatedAggregateQuery, federatedAggregateRetrieve, type AggregateAsk, type AggregatesPage } from './federation-aggregate.ts';
 import type { AggregationMethod, TemporalEntityAggregates } from '../core/temporal/model.ts';
 import type { AttrKind } from '../core/model/entity.ts';
@@ -155,8 +155,6 @@ export function createFederation(deps: FederationDeps) {
     return outcome;
   }
 
-  const warn = sourceWarning;
-
   function planOptions(ctx: ForwardContext): PlanOptions {
     return { nowMs: clock.nowMs(), defaultTimeoutMs: deps.defaultTimeoutMs, looping: viaContains(ctx.headers.via, deps.brokerId) };
   }
@@ -256,15 +254,7 @@ export function createFederation(deps: FederationDeps) {
         }),
       );
       const rows: DiscoveryRow[] = [];
-      const warnings: SourceWarning[] = [];
-      plans.forEach((plan, i) => {
-        const a = answerOf(plan, answers[i]!);
-        if (a === null) return;
-        if ('code' in a) return void warnings.push(a);
-        const read = readRemoteTypes(a.body, ctx.terms);
-        if (!read.ok) return void warnings.push(warn(plan, 111, read.reason));
-        rows.push(...read.value);
-      });
+      const warnings = readAnswers(plans, answers, (a) => readRemoteTypes(a.body, ctx.terms), (read) => rows.push(...read));
       return { value: rows, warnings };
     },
 
@@ -291,15 +281,7 @@ export function createFederation(deps: FederationDeps) {
         }),
       );
       const value: T[] = [];
-      const warnings: SourceWarning[] = [];
-      plans.forEach((plan, i) => {
-        const a = answerOf(plan, answers[i]!);
-        if (a === null) return;
-        if ('code' in a) return void warnings.push(a);
-        const r = read(a.body);
-        if (!r.ok) return void warnings.push(warn(plan, 111, r.reason));
-        value.push(r.value);
-      });
+      const warnings = readAnswers(plans, answers, (a) => read(a.body), (v) => value.push(v));
       return { value, warnings };
     },
 
@@ -328,20 +310,19 @@ export function createFederation(deps: FederationDeps) {
       const views = plans.map((p) => p.view);
       let merged = own === null ? null : withoutRemotelyHeld(own, views);
       const heldBy: string[] = merged === null ? [] : [HELD_LOCALLY];
-      const warnings: SourceWarning[] = [];
       const auxiliary: Entity[] = [];
       const now = clock.nowIso();
-      plans.forEach((plan, i) => {
-        const a = answerOf(plan, answers[i]!);
-        if (a === null) return;
-        if ('code' in a) return void warnings.push(a);
-        const read = readRemoteEntity(a.body, target.id, ctx.terms, deps.limits, now);
-        if (!read.ok) return void warnings.push(warn(plan, 111, read.reason));
-        if (read.value === null) return;
-        if (!heldBy.includes(plan.view.id)) heldBy.push(plan.view.id);
-        if (plan.view.mode === 'auxiliary') auxiliary.push(read.value);
-        else merged = mergeEntity(merged, read.value);
-      });
+      const warnings = readAnswers(
+        plans,
+        answers,
+        (a) => readRemoteEntity(a.body, target.id, ctx.terms, deps.limits, now),
+        (entity, plan) => {
+          if (entity === null) return;
+          if (!heldBy.includes(plan.view.id)) heldBy.push(plan.view.id);
+          if (plan.view.mode === 'auxiliary') auxiliary.push(entity);
+          else merged = mergeEntity(merged, entity);
+        },
+      );
       for (const e of auxiliary) merged = mergeEntity(merged, e, true);
       return { value: merged, warnings, heldBy };
     },
@@ -403,32 +384,31 @@ export function createFederation(deps: FederationDeps) {
         byId.set(e.id, kept);
         hold(heldBy, e.id, HELD_LOCALLY);
       }
-      const warnings: SourceWarning[] = [];
       const auxiliary: Entity[] = [];
       let hasMore = own.hasMore;
       let total = own.total;
       const now = clock.nowIso();
-      plans.forEach((plan, i) => {
-        const a = answerOf(plan, answers[i]!);
-        if (a === null) return;
-        if ('code' in a) return void warnings.push(a);
-        const read = readRemoteEntities(a.body, ctx.terms, deps.limits, now);
-        if (!read.ok) return void warnings.push(warn(plan, 111, read.reason));
-        if (read.value.length > window) hasMore = true;
-        const count = Number(a.headers['ngsild-results-count']);
-        let added = 0;
-        for (const e of read.value) {
-          hold(heldBy, e.id, plan.view.id);
-          if (plan.view.mode === 'auxiliary') {
-            auxiliary.push(e);
-            continue;
+      const warnings = readAnswers(
+        plans,
+        answers,
+        (a) => readRemoteEntities(a.body, ctx.terms, deps.limits, now),
+        (entities, plan, a) => {
+          if (entities.length > window) hasMore = true;
+          const count = Number(a.headers['ngsild-results-count']);
+          let added = 0;
+          for (const e of entities) {
+            hold(heldBy, e.id, plan.view.id);
+            if (plan.view.mode === 'auxiliary') {
+              auxiliary.push(e);
+              continue;
+            }
+            if (!byId.has(e.id)) added++;
+            byId.set(e.id, mergeEntity(byId.get(e.id) ?? null, e));
           }
-          if (!byId.has(e.id)) added++;
-          byId.set(e.id, mergeEntity(byId.get(e.id) ?? null, e));
-        }
-        // Counts from several parties overlap when they hold the same entity: the page's overlap is removed, a best effort.
-        if (total !== undefined && Number.isFinite(count)) total += Math.max(added, count - (read.value.length - added));
-      });
+          // Counts from several parties overlap when they hold the same entity: the page's overlap is removed, a best effort.
+          if (total !== undefined && Number.isFinite(count)) total += Math.max(added, count - (entities.length - added));
+        },
+      );
       for (const e of auxiliary) byId.set(e.id, mergeEntity(byId.get(e.id) ?? null, e, true));
       const all = [...byId.values()];
       if (all.length > window) hasMore = true;
